@@ -1,0 +1,83 @@
+"""The item catalogue: id -> text fields and side features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from llm4rec.data.ids import IdMap
+from llm4rec.data.parsing import MISSING_TOKENS, require_columns
+from llm4rec.data.report import EXAMPLES_KEPT, LoadReport, RowProblem
+
+TITLE_COLUMNS = ("title", "movie_title", "name", "product_title")
+
+
+class ItemCatalog:
+    """Item rows indexed by outside id (string); numeric columns are side features."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.numeric_columns = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        self.text_columns = [c for c in frame.columns if c not in self.numeric_columns]
+
+    @classmethod
+    def from_raw(
+        cls,
+        raw: pd.DataFrame,
+        file: Path | str,
+        report: LoadReport,
+        id_column: str = "item_id",
+        first_line: int = 2,
+    ) -> ItemCatalog:
+        """Validate a table of strings: ids present and unique; number-only columns typed."""
+        require_columns(raw, {"item_id": id_column}, file)
+        ids = raw[id_column].str.strip()
+        empty = ids.isin(MISSING_TOKENS).to_numpy()
+        duplicated = ids.duplicated().to_numpy() & ~empty
+        examples = [
+            RowProblem(str(file), int(row) + first_line, id_column, reason)
+            for mask, reason in ((empty, "empty item_id"), (duplicated, "item_id repeats an earlier row"))
+            for row in np.flatnonzero(mask)[:EXAMPLES_KEPT]
+        ]
+        examples.sort(key=lambda problem: problem.line)
+        report.bad_rows(examples, int((empty | duplicated).sum()), "Give every item one row.")
+        frame = raw[~(empty | duplicated)].drop(columns=[id_column])
+        frame.index = pd.Index(ids[~(empty | duplicated)], name="item_id")
+        for column in frame.columns:
+            present = ~frame[column].isin(MISSING_TOKENS)
+            numbers = pd.to_numeric(frame[column].where(present), errors="coerce")
+            if present.any() and numbers[present].notna().all():
+                frame[column] = numbers
+        return cls(frame)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __contains__(self, item_id: object) -> bool:
+        return str(item_id) in self.frame.index
+
+    @property
+    def title_column(self) -> str | None:
+        """The column that names an item best: a title if there is one, else the first text."""
+        for name in TITLE_COLUMNS:
+            if name in self.frame.columns:
+                return name
+        return self.text_columns[0] if self.text_columns else None
+
+    def titles(self, item_ids: list[str] | np.ndarray) -> list[str]:
+        """A display name per id (the id itself when the catalogue has none)."""
+        column = self.title_column
+        if column is None:
+            return [str(i) for i in item_ids]
+        values = self.frame[column].reindex([str(i) for i in item_ids])
+        return [str(v) if isinstance(v, str) and v else str(i) for i, v in zip(item_ids, values, strict=True)]
+
+    def aligned(self, items: IdMap) -> pd.DataFrame:
+        """Rows in the order of an IdMap (missing items give empty rows)."""
+        return self.frame.reindex(items.ids)
+
+    def missing(self, item_ids: pd.Series) -> np.ndarray:
+        """Boolean mask of ids absent from the catalogue."""
+        return ~item_ids.isin(self.frame.index).to_numpy()

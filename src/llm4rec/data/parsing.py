@@ -1,0 +1,113 @@
+"""Turn a table of strings into typed interaction columns, row by row problems reported."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from llm4rec.data.report import EXAMPLES_KEPT, LoadReport, RowProblem
+from llm4rec.errors import DataError
+
+INTERACTION_COLUMNS = ("user_id", "item_id", "timestamp")
+MISSING_TOKENS = {"", "nan", "NaN", "NULL", "null", "None", "NA", "<NA>"}
+
+
+def require_columns(
+    frame: pd.DataFrame, wanted: Mapping[str, str], file: Path | str, optional: tuple = ()
+) -> None:
+    """Raise naming the first missing column and listing the columns the file has."""
+    for canonical, column in wanted.items():
+        if canonical not in optional and column not in frame.columns:
+            raise DataError(
+                f"Missing column {column!r}; the file has columns {list(frame.columns)}",
+                file=file,
+                line=1,
+                column=column,
+                hint="Rename the column in the header, or map it with the loader's "
+                f"`columns` option (for example columns={{'{canonical}': 'YourName'}}).",
+            )
+
+
+def parse_timestamps(values: pd.Series) -> np.ndarray:
+    """Seconds since the epoch as float (NaN where unparsable): numbers or ISO-8601 dates."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    text = np.isnan(numbers) & ~values.isin(MISSING_TOKENS).to_numpy()
+    if text.any():
+        dates = pd.to_datetime(values[text], errors="coerce", utc=True, format="ISO8601")
+        seconds = (dates - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+        numbers[text] = seconds.astype(float).to_numpy()
+    return numbers
+
+
+def parse_interactions(
+    raw: pd.DataFrame,
+    file: Path | str,
+    report: LoadReport,
+    columns: Mapping[str, str] | None = None,
+    first_line: int = 2,
+) -> pd.DataFrame:
+    """Columns user_id, item_id, timestamp, rating (NaN if absent) from raw string columns.
+
+    `columns` maps canonical names to the file's names; `first_line` is the file line of
+    the first data row (2 below a header). Bad rows raise, or are skipped and counted.
+    """
+    names = {name: name for name in (*INTERACTION_COLUMNS, "rating")} | dict(columns or {})
+    require_columns(raw, names, file, optional=("rating",))
+    lines = np.arange(len(raw)) + first_line
+    examples: list[RowProblem] = []
+    bad = np.zeros(len(raw), dtype=bool)
+
+    def flag(mask: np.ndarray, column: str, describe) -> None:
+        new = mask & ~bad
+        examples.extend(
+            RowProblem(str(file), int(lines[row]), column, describe(row))
+            for row in np.flatnonzero(new)[:EXAMPLES_KEPT]
+        )
+        bad[:] |= new
+
+    for key in ("user_id", "item_id"):
+        values = raw[names[key]].str.strip()
+        flag(values.isin(MISSING_TOKENS).to_numpy(), names[key], lambda r, k=key: f"empty {k}")
+    stamps = parse_timestamps(raw[names["timestamp"]])
+    flag(
+        np.isnan(stamps),
+        names["timestamp"],
+        lambda r: f"timestamp {raw[names['timestamp']].iat[r]!r} is neither a number "
+        "(seconds since 1970) nor an ISO-8601 date",
+    )
+    ratings = np.full(len(raw), np.nan)
+    if names["rating"] in raw:
+        text = raw[names["rating"]]
+        ratings = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        flag(
+            np.isnan(ratings) & ~text.isin(MISSING_TOKENS).to_numpy(),
+            names["rating"],
+            lambda r: f"rating {text.iat[r]!r} is not a number",
+        )
+    examples.sort(key=lambda problem: problem.line)
+    report.bad_rows(examples, int(bad.sum()), "Fix or remove the named row.")
+    keep = ~bad
+    frame = pd.DataFrame(
+        {
+            "user_id": raw[names["user_id"]].str.strip().to_numpy()[keep],
+            "item_id": raw[names["item_id"]].str.strip().to_numpy()[keep],
+            "timestamp": stamps[keep].astype(np.int64),
+            "rating": ratings[keep],
+            "_line": lines[keep],  # file line of each row, for later error messages
+        }
+    )
+    for name, column in (columns or {}).items():
+        if name not in frame and column in raw:
+            frame[name] = raw[column].to_numpy()[keep]
+    return frame
+
+
+def report_duplicates(frame: pd.DataFrame, report: LoadReport) -> None:
+    """Count (user, item, timestamp) rows that occur more than once; they are kept."""
+    duplicated = frame.duplicated(["user_id", "item_id", "timestamp"], keep="first")
+    report.duplicates += int(duplicated.sum())
+    for _, row in frame[duplicated].head(3).iterrows():
+        report.duplicate_examples.append(f"{row.user_id}/{row.item_id}@{row.timestamp}")
