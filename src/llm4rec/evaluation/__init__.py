@@ -1,0 +1,1 @@
+"""Full-ranking evaluation shared by every model: metrics, slices, intervals, protocol, reports."""

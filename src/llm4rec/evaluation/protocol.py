@@ -1,0 +1,68 @@
+"""PROTOCOL.md: tune on valid (fit on train), refit on train+valid, report test once."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from llm4rec.data.splits import Split
+from llm4rec.evaluation.ranking import EvalCases, Evaluation, evaluate
+from llm4rec.models.base import Recommender
+from llm4rec.models.registry import model_class
+from llm4rec.progress import track
+
+SELECTION_METRIC = "NDCG@10"
+
+
+@dataclass
+class ModelResult:
+    """What one model reached: chosen settings, valid and test figures, timings."""
+
+    name: str
+    params: dict[str, Any]
+    valid: dict[str, float]
+    test: dict[str, float]
+    fit_seconds: float
+    tuning_seconds: float
+    test_evaluation: Evaluation
+    model: Recommender
+    tuning: list[dict[str, Any]] = field(default_factory=list)
+
+    def contract(self) -> dict[str, Any]:
+        """The JSON shape the maintainers' scripts read: test, valid, params, fit_seconds."""
+        return {"test": self.test, "valid": self.valid, "params": self.params,
+                "fit_seconds": round(self.fit_seconds, 3)}
+
+
+def tune_and_test(
+    name: str,
+    split: Split,
+    ks: tuple[int, ...] = (10, 20),
+    grid: list[dict[str, Any]] | None = None,
+    metric: str = SELECTION_METRIC,
+    progress: bool = False,
+) -> ModelResult:
+    """Pick settings from `grid` (the model's own search space by default) by `metric` on
+    valid, then refit on train+valid and evaluate on test."""
+    cls = model_class(name)
+    grid = grid if grid is not None else cls.search_space()
+    valid_cases = EvalCases.build(split.train, split.valid)
+    started = time.perf_counter()
+    if not len(valid_cases):
+        grid = grid[:1]  # nothing to tune on: the first (default) setting, still evaluated
+    tuning: list[dict[str, Any]] = []
+    best, best_valid = grid[0], {}
+    for params in track(grid, f"tuning {name}", enabled=progress and len(grid) > 1):
+        model = cls(**params).fit(split.train, split.catalog)
+        figures = evaluate(model, valid_cases, ks).summary if len(valid_cases) else {}
+        tuning.append({"params": params, metric: figures.get(metric)})
+        if len(tuning) == 1 or figures[metric] > best_valid[metric]:
+            best, best_valid = params, figures
+    tuning_seconds = time.perf_counter() - started
+    fit_start = time.perf_counter()
+    final = cls(**best).fit(split.train_valid(), split.catalog)
+    fit_seconds = time.perf_counter() - fit_start
+    test = evaluate(final, EvalCases.build(split.train_valid(), split.test), ks, progress)
+    return ModelResult(name, final.params, best_valid, test.summary, fit_seconds,
+                       tuning_seconds, test, final, tuning)

@@ -1,0 +1,101 @@
+"""Batched full ranking of every evaluation case over all items, known items removed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from llm4rec.data.interactions import Interactions
+from llm4rec.errors import Llm4RecError
+from llm4rec.evaluation.metrics import case_metrics, coverage, intra_list_diversity, novelty, target_ranks
+from llm4rec.models.base import Recommender
+from llm4rec.progress import track
+
+SCORE_BUDGET = 40_000_000  # score-matrix elements per batch (~160 MB of float32)
+
+
+@dataclass
+class EvalCases:
+    """What one evaluation asks: per case a user, the history the model sees, the items
+    excluded from the ranking (the user's known items) and the held-out targets."""
+
+    users: np.ndarray
+    histories: list[np.ndarray]
+    known: sp.csr_matrix
+    targets: list[np.ndarray]
+    history_part: Interactions
+
+    @classmethod
+    def build(cls, history_part: Interactions, target_part: Interactions) -> EvalCases:
+        """One case per user with a target row; history and exclusions from `history_part`."""
+        users = np.unique(target_part.user_index)
+        histories = history_part.histories()
+        target_lists = target_part.histories()
+        return cls(
+            users=users,
+            histories=[histories[u] for u in users],
+            known=history_part.matrix()[users],
+            targets=[np.unique(target_lists[u]) for u in users],
+            history_part=history_part,
+        )
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+
+@dataclass
+class Evaluation:
+    """Per-case metric arrays, the top lists, and the aggregate figures."""
+
+    per_case: dict[str, np.ndarray]
+    top_items: np.ndarray
+    summary: dict[str, float]
+
+
+def evaluate(
+    model: Recommender, cases: EvalCases, ks: tuple[int, ...] = (10, 20), progress: bool = False
+) -> Evaluation:
+    """Rank all items for every case and compute accuracy and beyond-accuracy metrics."""
+    n_items = cases.history_part.n_items
+    batch = max(1, min(2048, SCORE_BUDGET // max(n_items, 1)))
+    top_k = max(ks)
+    tops, rank_parts, case_parts = [], [], []
+    starts = range(0, len(cases), batch)
+    for start in track(starts, "ranking", enabled=progress and len(starts) > 1):
+        stop = min(start + batch, len(cases))
+        scores = model.score(cases.histories[start:stop], users=cases.users[start:stop])
+        if np.isnan(scores).any():
+            raise Llm4RecError(f"{type(model).__name__} returned NaN scores; the model is broken.")
+        targets = cases.targets[start:stop]
+        rows = np.repeat(np.arange(stop - start), [len(t) for t in targets])
+        items = np.concatenate(targets)
+        target_scores = scores[rows, items]
+        scores[cases.known[start:stop].nonzero()] = -np.inf
+        scores[rows, items] = target_scores  # a target the user had met before stays rankable
+        rank_parts.append(target_ranks(scores, rows, items))
+        case_parts.append(rows + start)
+        top = np.argpartition(-scores, min(top_k, n_items) - 1, axis=1)[:, :top_k]
+        order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
+        tops.append(np.take_along_axis(top, order, axis=1))
+    per_case = case_metrics(np.concatenate(rank_parts), np.concatenate(case_parts), len(cases), ks)
+    top_items = np.concatenate(tops)
+    summary = {name: float(values.mean()) for name, values in per_case.items()}
+    summary |= beyond_accuracy(top_items, cases.history_part, ks)
+    return Evaluation(per_case, top_items, summary)
+
+
+def beyond_accuracy(top_items: np.ndarray, train: Interactions, ks: tuple[int, ...]) -> dict[str, float]:
+    """Catalogue coverage and novelty at each k; intra-list diversity at the smallest k
+    (1 - cosine between items' co-interaction vectors in the history data)."""
+    counts = train.item_counts()
+    out = {}
+    for k in ks:
+        out[f"Coverage@{k}"] = coverage(top_items[:, :k], train.n_items)
+        out[f"Novelty@{k}"] = novelty(top_items[:, :k], counts, train.n_users)
+    item_vectors = train.matrix().T.tocsr()
+    norms = np.sqrt(np.asarray(item_vectors.multiply(item_vectors).sum(axis=1)).ravel())
+    item_vectors = sp.diags(1.0 / np.maximum(norms, 1e-12)) @ item_vectors
+    out[f"ILD@{min(ks)}"] = intra_list_diversity(top_items[:, : min(ks)], item_vectors.tocsr())
+    return out

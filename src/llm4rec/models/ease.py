@@ -1,0 +1,62 @@
+"""EASE (Steck 2019): a closed-form item-item linear model with an L2 penalty."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+import scipy.linalg
+from pydantic import Field
+
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.interactions import Interactions
+from llm4rec.models.base import ModelConfig, Recommender, history_matrix
+
+
+class EASEConfig(ModelConfig):
+    l2: float = Field(500.0, gt=0, description="L2 penalty on the item-item weights")
+
+
+class EASE(Recommender):
+    """B = I - P / diag(P) with P = (X'X + l2 I)^-1; score = history @ B.
+
+    Memory and time grow with the square and cube of the catalogue size (9,724 items:
+    ~0.8 GB in float64 while fitting, seconds on two cores).
+    """
+
+    name = "ease"
+    Config = EASEConfig
+
+    @classmethod
+    def search_space(cls) -> list[dict[str, Any]]:
+        return [{"l2": l2} for l2 in (20.0, 50.0, 150.0, 400.0, 1000.0, 3000.0)]
+
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+        matrix = interactions.matrix()
+        gram = (matrix.T @ matrix).toarray().astype(np.float64)
+        gram[np.diag_indices_from(gram)] += self.config.l2
+        # Cholesky solve of a symmetric positive-definite system: about twice as fast as inv.
+        precision = scipy.linalg.cho_solve(
+            scipy.linalg.cho_factor(gram, overwrite_a=True, check_finite=False),
+            np.eye(len(gram)),
+            overwrite_b=True,
+            check_finite=False,
+        )
+        weights = precision / -np.diag(precision)
+        np.fill_diagonal(weights, 0.0)
+        self.weights_ = weights.astype(np.float32)
+        self.n_items_ = interactions.n_items
+        return self
+
+    def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+        return history_matrix(histories, self.n_items_) @ self.weights_
+
+    def _similarities(self, items: np.ndarray) -> np.ndarray:
+        return self.weights_[items]
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"weights_": self.weights_}
+
+    def _restore(self, state: dict[str, np.ndarray]) -> None:
+        self.weights_ = state["weights_"]
