@@ -52,6 +52,7 @@ class Evaluation:
     per_case: dict[str, np.ndarray]
     top_items: np.ndarray
     summary: dict[str, float]
+    cases: EvalCases
 
 
 def evaluate(
@@ -83,7 +84,7 @@ def evaluate(
     top_items = np.concatenate(tops)
     summary = {name: float(values.mean()) for name, values in per_case.items()}
     summary |= beyond_accuracy(top_items, cases.history_part, ks)
-    return Evaluation(per_case, top_items, summary)
+    return Evaluation(per_case, top_items, summary, cases)
 
 
 def beyond_accuracy(top_items: np.ndarray, train: Interactions, ks: tuple[int, ...]) -> dict[str, float]:

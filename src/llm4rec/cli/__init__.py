@@ -1,0 +1,1 @@
+"""The `llm4rec` command line: thin typer commands over the library."""

@@ -1,0 +1,179 @@
+"""`llm4rec` commands: models, evaluate, quickstart, recommend, inspect, split."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from llm4rec.cli.console import console, fail, results_table, settings_lines, show_report, write_json
+from llm4rec.data.inspect import summarize, summarize_split
+from llm4rec.data.load import load_dataset, load_split
+from llm4rec.data.split_dir import write_split_dir
+from llm4rec.data.splits import SPLITTERS, Split
+from llm4rec.errors import Llm4RecError
+from llm4rec.evaluation.protocol import ModelResult, tune_and_test
+from llm4rec.evaluation.report import details, markdown_report
+from llm4rec.models.registry import MODELS, create_model
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Recommender systems in which language models do real work.")
+
+SplitDir = Annotated[Path | None, typer.Option("--split-dir", help="train/valid/test.tsv (+ items.tsv) folder")]
+Data = Annotated[str | None, typer.Option("--data", help="ml-100k or a raw data path (see `inspect`)")]
+Protocol = Annotated[str, typer.Option(help=f"how to split raw data: {', '.join(SPLITTERS)}")]
+SkipBad = Annotated[bool, typer.Option("--skip-bad-rows", help="skip (and count) bad rows instead of failing")]
+
+
+def _source(split_dir: Path | None, data: str | None) -> str:
+    if (split_dir is None) == (data is None):
+        fail("pass exactly one of --split-dir DIR or --data SOURCE")
+    return str(split_dir if split_dir is not None else data)
+
+
+def _model_names(models: str) -> list[str]:
+    names = list(MODELS) if models == "all" else [m.strip() for m in models.split(",") if m.strip()]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown or not names:
+        fail(f"unknown model(s) {unknown}; choose from {', '.join(MODELS)} or 'all'")
+    return names
+
+
+@app.command()
+def models() -> None:
+    """List registered models: name, a tab, and `text` or `ids` (what the model reads)."""
+    for name, cls in MODELS.items():
+        print(f"{name}\t{'text' if cls.reads_text else 'ids'}")
+
+
+def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip_bad_rows: bool,
+                   report_path: Path | None) -> tuple[Split, list[ModelResult]]:
+    """Tune, refit and test each model; write the contract JSON, details and a report."""
+    split, load_report = load_split(source, protocol, skip_bad_rows)
+    show_report(load_report)
+    console.print(f"[bold]{split.name}[/]: {split.train.n_users:,} users, {split.train.n_items:,} items; "
+                  f"train {len(split.train):,} / valid {len(split.valid):,} / test {len(split.test):,} rows")
+    results = []
+    for name in names:
+        started = time.perf_counter()
+        result = tune_and_test(name, split, progress=True)
+        console.print(f"  {name}: test NDCG@10 {result.test['NDCG@10']:.4f}, HR@10 {result.test['HR@10']:.4f} "
+                      f"({time.perf_counter() - started:.1f} s with tuning)")
+        results.append(result)
+    write_json(out, {r.name: r.contract() for r in results})
+    extra = details(results)
+    write_json(out.with_suffix(".details.json"), extra)
+    report_path = report_path or out.with_suffix(".md")
+    command = "llm4rec " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    report_path.write_text(markdown_report(results, split, command, extra))
+    console.print(results_table(results, f"{split.name}: test, full ranking"))
+    console.print("chosen on valid: " + "; ".join(settings_lines(results)))
+    console.print(f"wrote {out}, {out.with_suffix('.details.json')} and {report_path}")
+    return split, results
+
+
+@app.command()
+def evaluate(
+    split_dir: SplitDir = None,
+    data: Data = None,
+    models: Annotated[str, typer.Option(help="comma-separated model names, or 'all'")] = "all",
+    out: Annotated[Path, typer.Option(help="results JSON (details and a markdown report beside it)")] = Path(
+        "results.json"),
+    protocol: Protocol = "loo",
+    report: Annotated[Path | None, typer.Option(help="markdown report path")] = None,
+    skip_bad_rows: SkipBad = False,
+) -> None:
+    """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
+    run_evaluation(_source(split_dir, data), _model_names(models), out, protocol, skip_bad_rows, report)
+
+
+@app.command()
+def inspect(
+    source: Annotated[str, typer.Argument(help="ml-100k, a split directory, or a raw data path")],
+    catalog: Annotated[Path | None, typer.Option(help="item catalogue for an event log")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    skip_bad_rows: SkipBad = False,
+) -> None:
+    """Print a data-quality summary: counts, sparsity, time range, degrees, anomalies."""
+    path = Path(source)
+    if path.is_dir() and (path / "train.tsv").exists():
+        split, load_report = load_split(path, skip_bad_rows=skip_bad_rows)
+        summary = summarize_split(split)
+    else:
+        dataset = load_dataset(source, catalog, skip_bad_rows)
+        load_report = dataset.report
+        summary = summarize(dataset.interactions, dataset.catalog)
+    show_report(load_report)
+    summary["load_report"] = load_report.lines()
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        console.print_json(data=summary)
+
+
+@app.command()
+def split(
+    source: Annotated[str, typer.Argument(help="ml-100k or a raw data path")],
+    out: Annotated[Path, typer.Option(help="folder to write train/valid/test.tsv (+ items.tsv)")],
+    protocol: Protocol = "loo",
+    skip_bad_rows: SkipBad = False,
+) -> None:
+    """Split raw data and write it in the split-directory layout."""
+    made, load_report = load_split(source, protocol, skip_bad_rows)
+    show_report(load_report)
+    write_split_dir(made, out)
+    console.print(f"wrote {out}: {made.protocol}; train {len(made.train):,} / valid {len(made.valid):,} "
+                  f"/ test {len(made.test):,} rows")
+
+
+@app.command()
+def recommend(
+    split_dir: SplitDir = None,
+    data: Data = None,
+    model: Annotated[str, typer.Option(help="model name")] = "ease",
+    params: Annotated[str, typer.Option(help="model settings as JSON, e.g. '{\"l2\": 150}'")] = "{}",
+    user: Annotated[str | None, typer.Option(help="a user id from the data")] = None,
+    items: Annotated[str | None, typer.Option(help="comma-separated item ids (anonymous visitor)")] = None,
+    k: Annotated[int, typer.Option(min=1)] = 10,
+) -> None:
+    """Fit a model on all the data and print top-k items with titles for a user or item list."""
+    from llm4rec.cli.recommend import recommend_table
+
+    source = _source(split_dir, data)
+    if (user is None) == (items is None):
+        fail("pass exactly one of --user ID or --items ID,ID,...")
+    made, load_report = load_split(source)
+    show_report(load_report)
+    everything = made.train_valid().concat(made.test)
+    recommender = create_model(model, **json.loads(params)).fit(everything, made.catalog)
+    console.print(recommend_table(recommender, everything, made.catalog, user, items, k))
+
+
+@app.command()
+def quickstart(
+    out_dir: Annotated[Path, typer.Option(help="where results and the report go")] = Path("runs/quickstart"),
+    models: Annotated[str, typer.Option(help="models to compare")] = "all",
+) -> None:
+    """MovieLens-100k end to end: data, split, tuned models, evaluation, sample recommendations."""
+    from llm4rec.cli.recommend import sample_recommendations
+
+    started = time.perf_counter()
+    made, results = run_evaluation("ml-100k", _model_names(models), out_dir / "results.json", "loo",
+                                   False, out_dir / "report.md")
+    best = max(results, key=lambda r: r.test["NDCG@10"])
+    sample_recommendations(best, made.catalog)
+    console.print(f"[bold]quickstart finished in {time.perf_counter() - started:.1f} s[/]")
+
+
+def main() -> None:
+    """Entry point that turns library errors into a clear message and exit status 2."""
+    try:
+        app()
+    except Llm4RecError as error:
+        console.print(f"[bold red]error:[/] {error}", highlight=False, markup=False)
+        sys.exit(2)

@@ -1,0 +1,56 @@
+"""Recommendation tables with titles, for a user id, an ad-hoc item list, or sample users."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.table import Table
+
+from llm4rec.cli.console import console
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.interactions import Interactions
+from llm4rec.evaluation.protocol import ModelResult
+from llm4rec.models.base import Recommender
+
+
+def _titles(catalog: ItemCatalog | None, ids: np.ndarray) -> list[str]:
+    return catalog.titles(ids) if catalog is not None else [str(i) for i in ids]
+
+
+def recommend_table(model: Recommender, interactions: Interactions, catalog: ItemCatalog | None,
+                    user: str | None, items: str | None, k: int) -> Table:
+    """Top-k for one known user (their whole history) or for an anonymous list of item ids."""
+    if user is not None:
+        u = interactions.users.index(user, "user")
+        history = interactions.histories()[u]
+        users = np.array([u])
+        title = f"top {k} for user {user} ({len(history)} items in history)"
+    else:
+        ids = [i.strip() for i in items.split(",") if i.strip()]
+        history = np.array([interactions.items.index(i, "item") for i in ids])
+        users = None
+        title = f"top {k} for a visitor who liked {', '.join(_titles(catalog, np.array(ids)))}"
+    top, scores = model.recommend([history], k=k, users=users)
+    ids = interactions.items.ids[top[0]]
+    table = Table(title=title)
+    for column in ("rank", "item", "title", "score"):
+        table.add_column(column)
+    for rank, (item, name, score) in enumerate(zip(ids, _titles(catalog, ids), scores[0], strict=True), 1):
+        table.add_row(str(rank), str(item), name, f"{score:.3f}")
+    return table
+
+
+def sample_recommendations(result: ModelResult, catalog: ItemCatalog | None, n_users: int = 3,
+                           k: int = 10) -> None:
+    """Print a model's test-time top-k for a few users, marking the held-out item."""
+    cases = result.test_evaluation.cases
+    item_ids = cases.history_part.items.ids
+    rng = np.random.default_rng(0)
+    console.print(f"\n[bold]Sample top-{k} from {result.name}[/] (the users' test items were hidden)")
+    for row in sorted(rng.choice(len(cases), size=min(n_users, len(cases)), replace=False)):
+        recent = _titles(catalog, item_ids[cases.histories[row][-3:]])
+        console.print(f"\n[bold]user {cases.history_part.users.ids[cases.users[row]]}[/] recently: "
+                      + "; ".join(recent))
+        top = result.test_evaluation.top_items[row, :k]
+        for rank, (item, name) in enumerate(zip(top, _titles(catalog, item_ids[top]), strict=True), 1):
+            mark = "  [green]<- the held-out test item[/]" if item in cases.targets[row] else ""
+            console.print(f"  {rank:2d}. {name}{mark}")
