@@ -33,7 +33,7 @@ def require_columns(
 
 def parse_timestamps(values: pd.Series) -> np.ndarray:
     """Seconds since the epoch as float (NaN where unparsable): numbers or ISO-8601 dates."""
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
     text = np.isnan(numbers) & ~values.isin(MISSING_TOKENS).to_numpy()
     if text.any():
         dates = pd.to_datetime(values[text], errors="coerce", utc=True, format="ISO8601")

@@ -26,7 +26,8 @@ def case_metrics(ranks: np.ndarray, cases: np.ndarray, n_cases: int, ks: tuple[i
         hit = ranks <= k
         hits = np.bincount(cases, weights=hit, minlength=n_cases)
         dcg = np.bincount(cases, weights=hit / np.log2(ranks + 1.0), minlength=n_cases)
-        ideal = np.array([np.sum(1.0 / np.log2(np.arange(2, min(t, k) + 2))) for t in range(int(n_targets.max(initial=0)) + 1)])
+        ideal = np.array([np.sum(1.0 / np.log2(np.arange(2, min(t, k) + 2)))
+                          for t in range(int(n_targets.max(initial=0)) + 1)])
         first = np.full(n_cases, np.inf)
         np.minimum.at(first, cases, ranks)
         recall = np.divide(hits, n_targets, out=np.zeros(n_cases), where=n_targets > 0)

@@ -30,7 +30,9 @@ def history_labels(cases: EvalCases) -> np.ndarray:
     return labels
 
 
-def slice_means(per_case: dict[str, np.ndarray], labels: np.ndarray, metrics: tuple[str, ...]) -> dict[str, dict[str, float]]:
+def slice_means(
+    per_case: dict[str, np.ndarray], labels: np.ndarray, metrics: tuple[str, ...]
+) -> dict[str, dict[str, float]]:
     """For each label: the number of cases and the mean of each metric."""
     out = {}
     for label in sorted(set(labels)):

@@ -1,0 +1,64 @@
+"""The command-line contracts the maintainers' scripts read, and friendly failures."""
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from llm4rec.cli.main import app
+from llm4rec.models.registry import MODELS
+
+runner = CliRunner()
+
+
+def test_models_lists_name_tab_kind():
+    result = runner.invoke(app, ["models"])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert [line.split("\t")[0] for line in lines] == list(MODELS)
+    assert all(line.split("\t")[1] in ("ids", "text") for line in lines)
+
+
+def test_evaluate_writes_the_contract_json(shared_data, tmp_path):
+    out = tmp_path / "results.json"
+    result = runner.invoke(app, ["evaluate", "--split-dir", str(shared_data / "ml-100k-loo"),
+                                 "--models", "pop,itemknn", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(out.read_text())
+    assert list(payload) == ["pop", "itemknn"]
+    for figures in payload.values():
+        assert set(figures) == {"test", "valid", "params", "fit_seconds"}
+        for part in ("test", "valid"):
+            assert all(0 <= figures[part][k] <= 1 for k in ("HR@10", "NDCG@10", "MRR@10", "HR@20", "NDCG@20"))
+    assert payload["itemknn"]["params"]["k"] in (50, 100, 200, 400)
+    assert "bootstrap" in (tmp_path / "results.md").read_text()
+
+
+def test_unknown_model_is_a_clear_error(shared_data):
+    result = runner.invoke(app, ["evaluate", "--split-dir", str(shared_data / "ml-100k-loo"), "--models", "nope"])
+    assert result.exit_code == 2 and "choose from" in result.output
+
+
+def test_recommend_for_a_user_and_for_items(shared_data):
+    base = ["recommend", "--split-dir", str(shared_data / "ml-100k-loo"), "--model", "itemknn", "--k", "5"]
+    by_user = runner.invoke(app, [*base, "--user", "1"])
+    assert by_user.exit_code == 0, by_user.output
+    assert "top 5 for user 1" in by_user.output
+    by_items = runner.invoke(app, [*base, "--items", "1,50"])
+    assert by_items.exit_code == 0 and "visitor who liked Toy Story" in by_items.output
+
+
+def test_inspect_a_split_dir(shared_data):
+    result = runner.invoke(app, ["inspect", str(shared_data / "ml-100k-loo"), "--json"])
+    assert result.exit_code == 0
+    summary = json.loads(result.stdout)
+    assert summary["train"]["interactions"] == 98_114 and summary["test"]["cold_users_not_in_train"] == 0
+
+
+def test_inspect_reports_bad_input_without_a_traceback(tmp_path):
+    bad = tmp_path / "events.csv"
+    bad.write_text("user,item\n1,2\n")
+    command = [sys.executable, "-c", "from llm4rec.cli.main import main; main()", "inspect", str(bad)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 2 and "Missing column 'user_id'" in done.stderr and "Traceback" not in done.stderr
