@@ -7,7 +7,13 @@ from typing import Any
 from llm4rec.data.splits import Split
 from llm4rec.evaluation.intervals import bootstrap_ci, paired_difference_ci
 from llm4rec.evaluation.protocol import ModelResult
-from llm4rec.evaluation.slices import history_labels, popularity_labels, slice_means
+from llm4rec.evaluation.slices import (
+    HISTORY_ORDER,
+    POPULARITY_ORDER,
+    history_labels,
+    popularity_labels,
+    slice_means,
+)
 
 HEADLINE = ("HR@10", "NDCG@10", "MRR@10")
 
@@ -21,8 +27,10 @@ def details(results: list[ModelResult]) -> dict[str, Any]:
         out[result.name] = {
             "ci95": {m: bootstrap_ci(evaluation.per_case[m]) for m in HEADLINE},
             "slices": {
-                "target_popularity": slice_means(evaluation.per_case, popularity_labels(evaluation.cases), HEADLINE),
-                "history_length": slice_means(evaluation.per_case, history_labels(evaluation.cases), HEADLINE),
+                "target_popularity": slice_means(evaluation.per_case, popularity_labels(evaluation.cases),
+                                                 HEADLINE, POPULARITY_ORDER),
+                "history_length": slice_means(evaluation.per_case, history_labels(evaluation.cases),
+                                              HEADLINE, HISTORY_ORDER),
             },
             "tuning": result.tuning,
             "tuning_seconds": round(result.tuning_seconds, 3),
@@ -65,7 +73,7 @@ def markdown_report(results: list[ModelResult], split: Split, command: str, extr
     lines += _table(rows)
     for kind in ("target_popularity", "history_length"):
         lines += ["", f"## NDCG@10 by {kind.replace('_', ' ')} (test cases in brackets)", ""]
-        labels = sorted({label for r in results for label in extra[r.name]["slices"][kind]})
+        labels = list(dict.fromkeys(label for r in results for label in extra[r.name]["slices"][kind]))
         rows = [["model", *labels]]
         for r in results:
             cells = extra[r.name]["slices"][kind]
