@@ -121,7 +121,7 @@ class BPR(_ImplicitMF):
     def search_space(cls) -> list[dict[str, Any]]:
         return [
             {"factors": f, "learning_rate": lr, "regularization": r}
-            for f in (64, 128) for lr in (0.01, 0.05) for r in (0.001, 0.01)
+            for f in (64, 128) for lr in (0.01, 0.05) for r in (0.01, 0.02)
         ]
 
     def _make(self) -> BayesianPersonalizedRanking:
@@ -129,4 +129,5 @@ class BPR(_ImplicitMF):
         return BayesianPersonalizedRanking(
             factors=c.factors, learning_rate=c.learning_rate, regularization=c.regularization,
             iterations=c.iterations, random_state=c.seed,
+            num_threads=1,  # implicit's parallel SGD is racy (Hogwild): one thread keeps fits reproducible
         )
