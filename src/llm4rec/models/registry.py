@@ -12,8 +12,9 @@ from llm4rec.models.ease import EASE
 from llm4rec.models.itemknn import ItemKNN
 from llm4rec.models.matrix_factorization import ALS, BPR
 from llm4rec.models.popularity import Popularity
+from llm4rec.models.sequential import SequentialHybrid, SequentialRecommender
 
-MODELS: dict[str, type[Recommender]] = {m.name: m for m in (Popularity, ItemKNN, EASE, ALS, BPR)}
+MODELS: dict[str, type[Recommender]] = {m.name: m for m in (Popularity, ItemKNN, EASE, ALS, BPR, SequentialRecommender, SequentialHybrid)}
 
 
 def model_class(name: str) -> type[Recommender]:

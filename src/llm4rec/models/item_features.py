@@ -1,0 +1,55 @@
+"""Item side features and text vectors from the catalogue, aligned with the item index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.ids import IdMap
+
+MAX_CATEGORIES = 200  # most frequent values kept per categorical column
+MAX_DISTINCT_SHARE = 0.2  # a text column with more distinct values than this share is free text
+
+
+def _categorical(column: pd.Series) -> np.ndarray | None:
+    """Multi-hot of the most frequent values of a `|`-separated or low-cardinality column."""
+    values = column.fillna("").astype(str)
+    lists = values.str.split("|")
+    exploded = lists.explode().str.strip()
+    exploded = exploded[exploded != ""]
+    if exploded.empty:
+        return None
+    multi_valued = (lists.str.len() > 1).any()
+    if not multi_valued and exploded.nunique() > max(2, MAX_DISTINCT_SHARE * len(values)):
+        return None  # titles, descriptions: left to the text encoder
+    vocabulary = exploded.value_counts().index[:MAX_CATEGORIES]
+    position = {v: i for i, v in enumerate(vocabulary)}
+    out = np.zeros((len(values), len(vocabulary)), np.float32)
+    rows = exploded.index.to_numpy()
+    cols = exploded.map(position)
+    keep = cols.notna().to_numpy()
+    out[rows[keep], cols[keep].astype(int)] = 1.0
+    return out
+
+
+def side_features(catalog: ItemCatalog | None, items: IdMap) -> np.ndarray:
+    """(n_items, f): standardised numeric columns with a missing flag, and multi-hot
+    categories (genres, brand, category); f = 0 when the catalogue has none."""
+    if catalog is None:
+        return np.zeros((len(items), 0), np.float32)
+    rows = catalog.aligned(items).reset_index(drop=True)
+    parts = []
+    for column in rows.columns:
+        if column in catalog.numeric_columns:
+            values = rows[column].to_numpy(dtype=np.float64)
+            missing = np.isnan(values)
+            if missing.all():
+                continue
+            mean, std = np.nanmean(values), np.nanstd(values) or 1.0
+            parts.append(np.stack([np.where(missing, 0.0, (values - mean) / std), missing], axis=1))
+        else:
+            encoded = _categorical(rows[column])
+            if encoded is not None:
+                parts.append(encoded)
+    return np.concatenate(parts, axis=1).astype(np.float32) if parts else np.zeros((len(items), 0), np.float32)

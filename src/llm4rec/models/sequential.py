@@ -1,0 +1,237 @@
+"""SASRec-style causal self-attention over item sequences, with optional text and side
+features fused into each item's representation (the sequential hybrid)."""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+import torch
+from pydantic import Field
+from torch import nn
+
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.interactions import Interactions
+from llm4rec.models.base import ModelConfig, Recommender
+from llm4rec.models.item_features import side_features
+from llm4rec.progress import track
+
+
+class SequentialConfig(ModelConfig):
+    hidden: int = Field(64, ge=8)
+    layers: int = Field(2, ge=1)
+    heads: int = Field(2, ge=1)
+    dropout: float = Field(0.3, ge=0, lt=1)
+    max_len: int = Field(50, ge=2, description="most recent items read per user")
+    batch_size: int = Field(128, ge=1)
+    learning_rate: float = Field(2e-3, gt=0)
+    max_epochs: int = Field(200, ge=1)
+    patience: int = Field(10, ge=1, description="epochs without holdout NDCG@10 gain before stopping")
+    use_text: bool = False
+    side_features: bool = False
+    text_model: str | None = Field(None, description="local encoder path; None: all-MiniLM-L6-v2")
+    template: str | None = Field(None, description="item text template; None: every column, labelled")
+    negatives: int = Field(0, ge=0, description="sampled-softmax negatives; 0: full softmax over all items")
+    seed: int = 0
+
+
+class ItemEncoder(nn.Module):
+    """Item representation: trainable ID embedding + projections of frozen modalities."""
+
+    def __init__(self, n_items: int, hidden: int, modalities: list[np.ndarray], dropout: float) -> None:
+        super().__init__()
+        self.ids = nn.Embedding(n_items + 1, hidden, padding_idx=0)
+        nn.init.normal_(self.ids.weight, std=0.02)
+        for index, matrix in enumerate(modalities):
+            padded = np.vstack([np.zeros((1, matrix.shape[1]), np.float32), matrix])
+            self.register_buffer(f"modality_{index}", torch.from_numpy(padded), persistent=False)
+        self.projections = nn.ModuleList(nn.Linear(m.shape[1], hidden) for m in modalities)
+        self.norm = nn.LayerNorm(hidden)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self) -> torch.Tensor:
+        """(n_items + 1, hidden); row 0 is padding."""
+        fused = self.ids.weight
+        for index, projection in enumerate(self.projections):
+            fused = fused + projection(getattr(self, f"modality_{index}"))
+        return self.norm(fused)
+
+
+class SASRecNet(nn.Module):
+    """Causal transformer over the last `max_len` items; next-item logits tied to items."""
+
+    def __init__(self, items: ItemEncoder, config: SequentialConfig) -> None:
+        super().__init__()
+        self.items = items
+        self.positions = nn.Embedding(config.max_len, config.hidden)
+        layer = nn.TransformerEncoderLayer(config.hidden, config.heads, config.hidden * 2, config.dropout,
+                                           batch_first=True, norm_first=True, activation="gelu")
+        self.encoder = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(config.hidden)
+        self.dropout = nn.Dropout(config.dropout)
+        self.register_buffer("causal", torch.triu(torch.ones(config.max_len, config.max_len, dtype=torch.bool), 1))
+
+    def hidden_states(self, sequences: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        """(batch, length, hidden) for left-padded item sequences (0 = padding)."""
+        length = sequences.shape[1]
+        # Padding rows are zeroed rather than masked out as keys: a left-padded position with no
+        # key to attend to would produce NaN that spreads through the attention weights.
+        x = (table[sequences] + self.positions.weight[-length:]) * (sequences > 0).unsqueeze(-1)
+        x = self.encoder(self.dropout(x), mask=self.causal[:length, :length], is_causal=True)
+        return self.norm(x)
+
+
+def _windows(histories: list[np.ndarray], max_len: int) -> np.ndarray:
+    """Non-overlapping windows of max_len + 1 items from the end of each history, left-padded
+    with 0 (item indices shifted by one); inputs are [:, :-1] and targets [:, 1:]."""
+    rows = []
+    for history in histories:
+        shifted = history + 1
+        for end in range(len(shifted), 1, -max_len):
+            window = shifted[max(0, end - max_len - 1) : end]
+            rows.append(np.pad(window, (max_len + 1 - len(window), 0)))
+    return np.array(rows, dtype=np.int64).reshape(-1, max_len + 1)
+
+
+def _left_pad(histories: Sequence[np.ndarray], max_len: int) -> np.ndarray:
+    out = np.zeros((len(histories), max_len), dtype=np.int64)
+    for row, history in enumerate(histories):
+        recent = history[-max_len:] + 1
+        if len(recent):
+            out[row, -len(recent):] = recent
+    return out
+
+
+class SequentialRecommender(Recommender):
+    """Trained with cross-entropy over all items (or sampled softmax) at every position.
+
+    Early stopping holds out each user's last item of the data given to `fit` and keeps the
+    epoch with the best NDCG@10 on it; the held-out items still serve as input at inference.
+    """
+
+    name = "sasrec"
+    Config = SequentialConfig
+
+    def _modalities(self, interactions: Interactions, catalog: ItemCatalog | None) -> list[np.ndarray]:
+        c = self.config
+        if (c.use_text or c.side_features) and catalog is None:
+            warnings.warn(f"{self.name}: no item catalogue (items.tsv), so it runs ID-only", stacklevel=3)
+            return []
+        modalities = []
+        if c.use_text:
+            from llm4rec.text.encoder import TextEncoder
+            from llm4rec.text.templates import ItemTextTemplate, item_embeddings
+
+            modalities.append(item_embeddings(TextEncoder(c.text_model), catalog, interactions.items,
+                                              ItemTextTemplate(c.template)))
+        if c.side_features:
+            features = side_features(catalog, interactions.items)
+            if features.shape[1]:
+                modalities.append(features)
+        return modalities
+
+    def _build(self, n_items: int, modalities: list[np.ndarray]) -> None:
+        torch.manual_seed(self.config.seed)
+        self.modalities_ = modalities
+        self.net_ = SASRecNet(ItemEncoder(n_items, self.config.hidden, modalities, self.config.dropout), self.config)
+        self.n_items_ = n_items
+
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None, progress: bool = False) -> Self:
+        c = self.config
+        self._build(interactions.n_items, self._modalities(interactions, catalog))
+        histories = interactions.histories()
+        holdout_users = np.array([u for u, h in enumerate(histories) if len(h) >= 3])
+        train = [h[:-1] if len(h) >= 3 else h for h in histories]
+        windows = torch.from_numpy(_windows(train, c.max_len))
+        rng = np.random.default_rng(c.seed)
+        optimizer = torch.optim.Adam(self.net_.parameters(), lr=c.learning_rate)
+        best, best_state, stale = -1.0, None, 0
+        self.epochs_, started = 0, time.perf_counter()
+        for epoch in track(range(c.max_epochs), f"training {self.name}", enabled=progress):
+            self.net_.train()
+            order = torch.from_numpy(rng.permutation(len(windows)))
+            for start in range(0, len(windows), c.batch_size):
+                batch = windows[order[start : start + c.batch_size]]
+                loss = self._loss(batch[:, :-1], batch[:, 1:], rng)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            score = self._holdout_ndcg([train[u] for u in holdout_users], histories, holdout_users)
+            if score > best:
+                best, best_state, stale, self.epochs_ = score, copy.deepcopy(self.net_.state_dict()), 0, epoch + 1
+            else:
+                stale += 1
+                if stale >= c.patience:
+                    break
+        self.net_.load_state_dict(best_state)
+        self.net_.eval()
+        self.fit_log_ = {"epochs": self.epochs_, "holdout_ndcg10": best, "seconds": time.perf_counter() - started}
+        return self
+
+    def _loss(self, inputs: torch.Tensor, targets: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+        table = self.net_.items()
+        states = self.net_.hidden_states(inputs, table)
+        mask = targets > 0
+        states, targets = states[mask], targets[mask]
+        if not self.config.negatives or self.config.negatives >= self.n_items_:
+            logits = states @ table[1:].T
+            return nn.functional.cross_entropy(logits, targets - 1)
+        # Sampled softmax for large catalogues: the target against shared uniform negatives.
+        negatives = torch.from_numpy(rng.integers(1, self.n_items_ + 1, self.config.negatives))
+        positive = (states * table[targets]).sum(-1, keepdim=True)
+        negative = states @ table[negatives].T
+        negative = negative.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
+        return nn.functional.cross_entropy(torch.cat([positive, negative], 1), torch.zeros_like(targets))
+
+    @torch.inference_mode()
+    def _holdout_ndcg(self, prefixes: list[np.ndarray], histories: list[np.ndarray], users: np.ndarray) -> float:
+        """NDCG@10 of each user's held-out last item given the prefix, known items removed,
+        ties against the target (the same rule as llm4rec.evaluation)."""
+        self.net_.eval()
+        scores = self._score(prefixes, None)
+        targets = np.array([histories[u][-1] for u in users])
+        for row, prefix in enumerate(prefixes):
+            scores[row, prefix] = -np.inf
+        target_scores = scores[np.arange(len(users)), targets]
+        ranks = (scores >= target_scores[:, None]).sum(axis=1)
+        return float(np.mean(np.where(ranks <= 10, 1.0 / np.log2(ranks + 1.0), 0.0)))
+
+    @torch.inference_mode()
+    def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+        self.net_.eval()
+        table = self.net_.items()
+        out = np.empty((len(histories), self.n_items_), dtype=np.float32)
+        for start in range(0, len(histories), 512):
+            batch = torch.from_numpy(_left_pad(histories[start : start + 512], self.config.max_len))
+            states = self.net_.hidden_states(batch, table)[:, -1]
+            out[start : start + len(batch)] = (states @ table[1:].T).numpy()
+        return out
+
+    def _state(self) -> dict[str, np.ndarray]:
+        state = {f"net.{k}": v.numpy() for k, v in self.net_.state_dict().items()}
+        return state | {f"modality_{i}": m for i, m in enumerate(self.modalities_)}
+
+    def _restore(self, state: dict[str, np.ndarray]) -> None:
+        modalities = [state[f"modality_{i}"] for i in range(sum(k.startswith("modality_") for k in state))]
+        self._build(self.n_items_, modalities)
+        self.net_.load_state_dict({k[4:]: torch.from_numpy(v) for k, v in state.items() if k.startswith("net.")})
+        self.net_.eval()
+
+
+class SequentialHybrid(SequentialRecommender):
+    """The sequential model reading item text (MiniLM) and side features."""
+
+    name = "seqhybrid"
+    reads_text = True
+
+    class Config(SequentialConfig):
+        use_text: bool = True
+        side_features: bool = True
+
+    @classmethod
+    def search_space(cls) -> list[dict[str, Any]]:
+        return [{}]
