@@ -7,6 +7,7 @@ import pandas as pd
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.ids import IdMap
+from llm4rec.errors import DataError
 
 MAX_CATEGORIES = 200  # most frequent values kept per categorical column
 MAX_DISTINCT_SHARE = 0.2  # a text column with more distinct values than this share is free text
@@ -53,3 +54,18 @@ def side_features(catalog: ItemCatalog | None, items: IdMap) -> np.ndarray:
             if encoded is not None:
                 parts.append(encoded)
     return np.concatenate(parts, axis=1).astype(np.float32) if parts else np.zeros((len(items), 0), np.float32)
+
+
+def text_vectors(catalog: ItemCatalog | None, items: IdMap, text_model: str | None, template: str | None,
+                 model_name: str) -> np.ndarray:
+    """(n_items, d) unit vectors of each item's text from the sentence encoder (cached)."""
+    if catalog is None:
+        raise DataError(
+            f"The {model_name} model reads item text, but the data has no item catalogue",
+            hint="Add an items.tsv (item_id plus text columns) to the split directory, or pass a "
+            "catalogue file; the ID-only models (pop, itemknn, ease, als, bpr, sasrec) need none.",
+        )
+    from llm4rec.text.encoder import TextEncoder
+    from llm4rec.text.templates import ItemTextTemplate, item_embeddings
+
+    return item_embeddings(TextEncoder(text_model), catalog, items, ItemTextTemplate(template))

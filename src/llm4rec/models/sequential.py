@@ -17,7 +17,7 @@ from torch import nn
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.models.base import ModelConfig, Recommender
-from llm4rec.models.item_features import side_features
+from llm4rec.models.item_features import side_features, text_vectors
 from llm4rec.progress import track
 
 
@@ -123,11 +123,7 @@ class SequentialRecommender(Recommender):
             return []
         modalities = []
         if c.use_text:
-            from llm4rec.text.encoder import TextEncoder
-            from llm4rec.text.templates import ItemTextTemplate, item_embeddings
-
-            modalities.append(item_embeddings(TextEncoder(c.text_model), catalog, interactions.items,
-                                              ItemTextTemplate(c.template)))
+            modalities.append(text_vectors(catalog, interactions.items, c.text_model, c.template, self.name))
         if c.side_features:
             features = side_features(catalog, interactions.items)
             if features.shape[1]:

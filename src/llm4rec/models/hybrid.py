@@ -1,0 +1,83 @@
+"""Hybrid blend: EASE's scores fused with text similarity, the weight tuned on valid."""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+from pydantic import Field
+
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.interactions import Interactions
+from llm4rec.models.base import ModelConfig, Recommender
+from llm4rec.models.ease import EASE
+from llm4rec.models.text_content import TextContent
+
+
+def row_zscore(scores: np.ndarray) -> np.ndarray:
+    """Standardise each row so two models' scores are on one scale before blending."""
+    return (scores - scores.mean(axis=1, keepdims=True)) / (scores.std(axis=1, keepdims=True) + 1e-9)
+
+
+@lru_cache(maxsize=1)
+def _fit_ease(interactions: Interactions, l2: float) -> EASE:
+    """EASE for these interactions (hashed by identity); tuning tries several text weights
+    per l2, and the cubic-cost EASE fit is the expensive part, so the last one is kept."""
+    return EASE(l2=l2).fit(interactions)
+
+
+class HybridConfig(ModelConfig):
+    l2: float = Field(150.0, gt=0, description="EASE's L2 penalty")
+    text_weight: float = Field(0.5, ge=0, description="weight of the z-scored text similarity")
+    half_life: float = Field(1.0, ge=0, description="recency half-life of the text profile")
+    text_model: str | None = None
+    template: str | None = None
+
+
+class HybridBlend(Recommender):
+    """z(EASE) + text_weight * z(text profile similarity). Without a catalogue it warns and
+    runs as EASE alone."""
+
+    name = "hybrid"
+    reads_text = True
+    Config = HybridConfig
+
+    @classmethod
+    def search_space(cls) -> list[dict[str, Any]]:
+        # l2 outermost: consecutive settings share one EASE fit (see _fit_ease).
+        return [{"l2": l2, "text_weight": w, "half_life": h}
+                for l2 in (20.0, 150.0, 1000.0) for w in (0.1, 0.3, 1.0, 3.0, 10.0) for h in (0.25, 2.0)]
+
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+        c = self.config
+        self.ease_ = _fit_ease(interactions, c.l2)
+        self.text_ = None
+        if catalog is None:
+            warnings.warn("hybrid: no item catalogue (items.tsv), so it runs as EASE alone", stacklevel=2)
+        else:
+            self.text_ = TextContent(half_life=c.half_life, text_model=c.text_model, template=c.template)
+            self.text_.fit(interactions, catalog)
+        self.n_items_ = interactions.n_items
+        return self
+
+    def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+        scores = row_zscore(self.ease_.score(histories))
+        if self.text_ is not None:
+            scores += self.config.text_weight * row_zscore(self.text_.score(histories))
+        return scores
+
+    def _state(self) -> dict[str, np.ndarray]:
+        text = {} if self.text_ is None else {"item_vectors_": self.text_.item_vectors_}
+        return {"weights_": self.ease_.weights_} | text
+
+    def _restore(self, state: dict[str, np.ndarray]) -> None:
+        c = self.config
+        self.ease_ = EASE(l2=c.l2)
+        self.ease_.weights_, self.ease_.n_items_ = state["weights_"], self.n_items_
+        self.text_ = None
+        if "item_vectors_" in state:
+            self.text_ = TextContent(half_life=c.half_life, text_model=c.text_model, template=c.template)
+            self.text_.item_vectors_, self.text_.n_items_ = state["item_vectors_"], self.n_items_

@@ -1,0 +1,55 @@
+"""Text content model: items ranked by similarity of their text to the user's profile."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+from pydantic import Field
+
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.interactions import Interactions
+from llm4rec.models.base import ModelConfig, Recommender
+from llm4rec.models.item_features import text_vectors
+from llm4rec.profiles.vectors import profile_vectors
+
+
+class TextConfig(ModelConfig):
+    half_life: float = Field(5.0, ge=0, description="recency half-life in items; 0: all equal")
+    text_model: str | None = None
+    template: str | None = None
+
+
+class TextContent(Recommender):
+    """Cosine of item text embeddings with a recency-weighted profile of the history.
+
+    Needs no interactions for an item, so it reaches items nobody has met (cold start) and
+    users with one or two events.
+    """
+
+    name = "text"
+    reads_text = True
+    Config = TextConfig
+
+    @classmethod
+    def search_space(cls) -> list[dict[str, Any]]:
+        return [{"half_life": h} for h in (1.0, 3.0, 10.0, 0.0)]
+
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+        c = self.config
+        self.item_vectors_ = text_vectors(catalog, interactions.items, c.text_model, c.template, self.name)
+        self.n_items_ = interactions.n_items
+        return self
+
+    def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+        return profile_vectors(histories, self.item_vectors_, self.config.half_life) @ self.item_vectors_.T
+
+    def _similarities(self, items: np.ndarray) -> np.ndarray:
+        return self.item_vectors_[items] @ self.item_vectors_.T
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"item_vectors_": self.item_vectors_}
+
+    def _restore(self, state: dict[str, np.ndarray]) -> None:
+        self.item_vectors_ = state["item_vectors_"]

@@ -1,0 +1,1 @@
+"""User profiles (用户画像): vectors from behaviour and own text, and readable summaries."""
