@@ -139,19 +139,48 @@ def recommend(
     params: Annotated[str, typer.Option(help="model settings as JSON, e.g. '{\"l2\": 150}'")] = "{}",
     user: Annotated[str | None, typer.Option(help="a user id from the data")] = None,
     items: Annotated[str | None, typer.Option(help="comma-separated item ids (anonymous visitor)")] = None,
+    query: Annotated[str | None, typer.Option(help="a natural-language request, e.g. 'a funny comedy'")] = None,
+    query_weight: Annotated[float, typer.Option(min=0, max=1, help="share of the query in the blend")] = 0.6,
     k: Annotated[int, typer.Option(min=1)] = 10,
 ) -> None:
-    """Fit a model on all the data and print top-k items with titles for a user or item list."""
-    from llm4rec.cli.recommend import recommend_table
+    """Fit a model on all the data and print top-k items with titles, for a user, an item
+    list, or a natural-language query (with or without a user)."""
+    from llm4rec.cli.recommend import query_table, recommend_table
 
     source = _source(split_dir, data)
-    if (user is None) == (items is None):
-        fail("pass exactly one of --user ID or --items ID,ID,...")
+    if query is None and (user is None) == (items is None):
+        fail("pass --user ID, --items ID,ID,... or --query TEXT (optionally with --user)")
     made, load_report = load_split(source)
     show_report(load_report)
     everything = made.train_valid().concat(made.test)
-    recommender = create_model(model, **json.loads(params)).fit(everything, made.catalog)
-    console.print(recommend_table(recommender, everything, made.catalog, user, items, k))
+    recommender = None
+    if user is not None or items is not None:
+        recommender = create_model(model, **json.loads(params)).fit(everything, made.catalog)
+    if query is None:
+        console.print(recommend_table(recommender, everything, made.catalog, user, items, k))
+    else:
+        console.print(query_table(query, recommender, everything, made.catalog, user, query_weight, k))
+
+
+@app.command()
+def profile(
+    user: Annotated[str, typer.Option(help="a user id from the data")],
+    split_dir: SplitDir = None,
+    data: Data = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON only")] = False,
+) -> None:
+    """A readable profile of a user from the training part of the data (nothing after the
+    split point): top categories, keywords, typical era and price, their own words."""
+    from llm4rec.cli.recommend import user_profile
+
+    made, load_report = load_split(_source(split_dir, data))
+    show_report(load_report)
+    user_texts = None if split_dir is not None else load_dataset(str(data)).user_texts
+    summary = user_profile(made, user, user_texts)
+    if as_json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        console.print_json(data=summary)
 
 
 @app.command()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from rich.table import Table
 
 from llm4rec.cli.console import console
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
+from llm4rec.data.splits import Split
 from llm4rec.evaluation.protocol import ModelResult
 from llm4rec.models.base import Recommender
 
@@ -54,3 +56,54 @@ def sample_recommendations(result: ModelResult, catalog: ItemCatalog | None, n_u
         for rank, (item, name) in enumerate(zip(top, _titles(catalog, item_ids[top]), strict=True), 1):
             mark = "  [green]<- the held-out test item[/]" if item in cases.targets[row] else ""
             console.print(f"  {rank:2d}. {name}{mark}")
+
+
+def _text_vectors(catalog: ItemCatalog | None, interactions: Interactions) -> np.ndarray:
+    from llm4rec.models.item_features import text_vectors
+
+    return text_vectors(catalog, interactions.items, None, None, "query")
+
+
+def query_table(query: str, model: Recommender | None, interactions: Interactions, catalog: ItemCatalog | None,
+                user: str | None, query_weight: float, k: int) -> Table:
+    """Top-k for a natural-language query, blended with the user's model scores and profile."""
+    from llm4rec.profiles.vectors import profile_vectors
+    from llm4rec.ranking.query import query_scores
+    from llm4rec.text.encoder import TextEncoder
+
+    item_vectors = _text_vectors(catalog, interactions)
+    query_vector = TextEncoder().encode([query])[0]
+    model_scores = profile = None
+    history = np.zeros(0, dtype=np.int64)
+    if user is not None:
+        u = interactions.users.index(user, "user")
+        history = interactions.histories()[u]
+        model_scores = model.score([history], users=np.array([u]))[0]
+        profile = profile_vectors([history], item_vectors)[0]
+    scores = query_scores(query_vector, item_vectors, model_scores, profile, query_weight)
+    scores[history] = -np.inf
+    top = np.argsort(-scores, kind="stable")[:k]
+    ids = interactions.items.ids[top]
+    who = f"user {user}" if user is not None else "an anonymous visitor"
+    table = Table(title=f"top {k} for {who} asking {query!r}")
+    for column in ("rank", "item", "title", "score"):
+        table.add_column(column)
+    for rank, (item, name, score) in enumerate(zip(ids, _titles(catalog, ids), scores[top], strict=True), 1):
+        table.add_row(str(rank), str(item), name, f"{score:.3f}")
+    return table
+
+
+def user_profile(split: Split, user: str, user_texts: pd.DataFrame | None) -> dict:
+    """The readable profile from train only; own texts only from before the user's first
+    valid/test event."""
+    from llm4rec.profiles.summary import readable_profile, texts_before
+    from llm4rec.text.templates import ItemTextTemplate
+
+    u = split.train.users.index(user, "user")
+    history = split.train.histories()[u]
+    later = np.concatenate([part.timestamps[part.user_index == u] for part in (split.valid, split.test)])
+    cutoff = float(later.min()) if len(later) else float("inf")
+    item_texts = ItemTextTemplate().render(split.catalog, split.train.items) if split.catalog is not None else None
+    summary = readable_profile(history, split.train.items, split.catalog, item_texts=item_texts,
+                               own_texts=texts_before(user_texts, user, cutoff))
+    return {"user_id": user, "split_point": cutoff} | summary

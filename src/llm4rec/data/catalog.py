@@ -12,13 +12,15 @@ from llm4rec.data.parsing import MISSING_TOKENS, require_columns
 from llm4rec.data.report import EXAMPLES_KEPT, LoadReport, RowProblem
 
 TITLE_COLUMNS = ("title", "movie_title", "name", "product_title")
+NUMERIC_TOLERANCE = 0.01  # a column is numeric if at most 1 % of its values are stray text
 
 
 class ItemCatalog:
     """Item rows indexed by outside id (string); numeric columns are side features."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, raw: pd.DataFrame | None = None) -> None:
         self.frame = frame
+        self.raw = raw if raw is not None else frame  # the values as read, for writing back unchanged
         self.numeric_columns = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
         self.text_columns = [c for c in frame.columns if c not in self.numeric_columns]
 
@@ -45,12 +47,17 @@ class ItemCatalog:
         report.bad_rows(examples, int((empty | duplicated).sum()), "Give every item one row.")
         frame = raw[~(empty | duplicated)].drop(columns=[id_column])
         frame.index = pd.Index(ids[~(empty | duplicated)], name="item_id")
+        raw_rows = frame.copy()
         for column in frame.columns:
             present = ~frame[column].isin(MISSING_TOKENS)
             numbers = pd.to_numeric(frame[column].where(present), errors="coerce")
-            if present.any() and numbers[present].notna().all():
+            stray = present & numbers.isna()
+            if present.any() and stray.sum() <= NUMERIC_TOLERANCE * present.sum():
+                if stray.any():
+                    report.warn(f"{file}: column {column!r} is numeric but {int(stray.sum())} values are not "
+                                f"numbers and are read as missing, e.g. {frame[column][stray].iloc[:3].tolist()}")
                 frame[column] = numbers
-        return cls(frame)
+        return cls(frame, raw_rows)
 
     def __len__(self) -> int:
         return len(self.frame)

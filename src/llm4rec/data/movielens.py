@@ -75,9 +75,9 @@ def ml100k_dir() -> Path:
 def load_ml100k() -> Dataset:
     """MovieLens-100k: 100,000 ratings, catalogue (title, year, genres) and user table."""
     dataset = load_atomic(ml100k_dir() / "ml-100k.inter", encoding="latin-1")
-    frame = dataset.catalog.frame.rename(columns={"movie_title": "title", "release_year": "year"})
-    frame["genres"] = frame.pop("class").str.split(" ").str.join("|")
-    dataset.catalog = ItemCatalog(frame)
+    raw = dataset.catalog.raw.rename(columns={"movie_title": "title", "release_year": "year"})
+    raw["genres"] = raw.pop("class").str.split(" ").str.join("|")
+    dataset.catalog = ItemCatalog.from_raw(raw.reset_index(), "ml-100k.item", dataset.report)
     dataset.name = "ml-100k"
     return dataset
 

@@ -77,6 +77,6 @@ def write_split_dir(split: Split, folder: Path | str) -> Path:
         )
         frame.to_csv(folder / f"{part}.tsv", sep="\t", index=False, lineterminator="\n")
     if split.catalog is not None:
-        split.catalog.frame.reset_index().to_csv(folder / "items.tsv", sep="\t", index=False,
+        split.catalog.raw.reset_index().to_csv(folder / "items.tsv", sep="\t", index=False,
                                                  lineterminator="\n")
     return folder

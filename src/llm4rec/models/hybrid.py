@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from functools import lru_cache
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Self
 
 import numpy as np

@@ -28,9 +28,9 @@ class SequentialConfig(ModelConfig):
     dropout: float = Field(0.3, ge=0, lt=1)
     max_len: int = Field(50, ge=2, description="most recent items read per user")
     batch_size: int = Field(128, ge=1)
-    learning_rate: float = Field(2e-3, gt=0)
+    learning_rate: float = Field(5e-3, gt=0)
     max_epochs: int = Field(200, ge=1)
-    patience: int = Field(10, ge=1, description="epochs without holdout NDCG@10 gain before stopping")
+    patience: int = Field(5, ge=1, description="epochs without holdout NDCG@10 gain before stopping")
     use_text: bool = False
     side_features: bool = False
     text_model: str | None = Field(None, description="local encoder path; None: all-MiniLM-L6-v2")
@@ -40,25 +40,30 @@ class SequentialConfig(ModelConfig):
 
 
 class ItemEncoder(nn.Module):
-    """Item representation: trainable ID embedding + projections of frozen modalities."""
+    """Item representation: trainable ID embedding + a small MLP of each frozen modality.
 
-    def __init__(self, n_items: int, hidden: int, modalities: list[np.ndarray], dropout: float) -> None:
+    No normalisation of the fused table: on ml-100k valid a LayerNorm there cost the text
+    model about 0.02 NDCG@10 (0.085 vs 0.105); the MLP beat a linear projection by 0.004.
+    """
+
+    def __init__(self, n_items: int, hidden: int, modalities: list[np.ndarray]) -> None:
         super().__init__()
         self.ids = nn.Embedding(n_items + 1, hidden, padding_idx=0)
         nn.init.normal_(self.ids.weight, std=0.02)
         for index, matrix in enumerate(modalities):
             padded = np.vstack([np.zeros((1, matrix.shape[1]), np.float32), matrix])
             self.register_buffer(f"modality_{index}", torch.from_numpy(padded), persistent=False)
-        self.projections = nn.ModuleList(nn.Linear(m.shape[1], hidden) for m in modalities)
-        self.norm = nn.LayerNorm(hidden)
-        self.dropout = nn.Dropout(dropout)
+        self.projections = nn.ModuleList(
+            nn.Sequential(nn.Linear(m.shape[1], 2 * hidden), nn.GELU(), nn.Linear(2 * hidden, hidden))
+            for m in modalities
+        )
 
     def forward(self) -> torch.Tensor:
         """(n_items + 1, hidden); row 0 is padding."""
         fused = self.ids.weight
         for index, projection in enumerate(self.projections):
             fused = fused + projection(getattr(self, f"modality_{index}"))
-        return self.norm(fused)
+        return fused
 
 
 class SASRecNet(nn.Module):
@@ -68,6 +73,7 @@ class SASRecNet(nn.Module):
         super().__init__()
         self.items = items
         self.positions = nn.Embedding(config.max_len, config.hidden)
+        self.scale = config.hidden**0.5  # SASRec scales item embeddings by sqrt(d) before adding positions
         layer = nn.TransformerEncoderLayer(config.hidden, config.heads, config.hidden * 2, config.dropout,
                                            batch_first=True, norm_first=True, activation="gelu")
         self.encoder = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
@@ -80,7 +86,8 @@ class SASRecNet(nn.Module):
         length = sequences.shape[1]
         # Padding rows are zeroed rather than masked out as keys: a left-padded position with no
         # key to attend to would produce NaN that spreads through the attention weights.
-        x = (table[sequences] + self.positions.weight[-length:]) * (sequences > 0).unsqueeze(-1)
+        x = table[sequences] * self.scale + self.positions.weight[-length:]
+        x = x * (sequences > 0).unsqueeze(-1)
         x = self.encoder(self.dropout(x), mask=self.causal[:length, :length], is_causal=True)
         return self.norm(x)
 
@@ -133,7 +140,7 @@ class SequentialRecommender(Recommender):
     def _build(self, n_items: int, modalities: list[np.ndarray]) -> None:
         torch.manual_seed(self.config.seed)
         self.modalities_ = modalities
-        self.net_ = SASRecNet(ItemEncoder(n_items, self.config.hidden, modalities, self.config.dropout), self.config)
+        self.net_ = SASRecNet(ItemEncoder(n_items, self.config.hidden, modalities), self.config)
         self.n_items_ = n_items
 
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None, progress: bool = False) -> Self:

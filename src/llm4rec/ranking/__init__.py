@@ -1,0 +1,1 @@
+"""Fusion of scores from several sources (models, text queries, profiles)."""
