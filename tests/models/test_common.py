@@ -5,7 +5,8 @@ import pytest
 from llm4rec.models.registry import MODELS
 from llm4rec.testing import check_recommender
 
-FAST_SETTINGS = {"als": {"iterations": 5}, "bpr": {"iterations": 30}}
+FAST_SETTINGS = {"als": {"iterations": 5}, "bpr": {"iterations": 30},
+                 "sasrec": {"max_epochs": 2}, "seqhybrid": {"max_epochs": 2}}
 
 
 @pytest.mark.parametrize("name", list(MODELS))

@@ -16,7 +16,7 @@ from llm4rec.profiles.vectors import profile_vectors
 
 
 class TextConfig(ModelConfig):
-    half_life: float = Field(5.0, ge=0, description="recency half-life in items; 0: all equal")
+    half_life: float = Field(1.0, ge=0, description="recency half-life in items; 0: all equal")
     text_model: str | None = None
     template: str | None = None
 
