@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test test-slow lint bench clean
+.PHONY: quickstart test test-slow lint bench bench-baselines bench-text bench-cold bench-encoder clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,19 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-bench: $(STAMP)
+bench: bench-baselines bench-encoder bench-cold bench-text
+
+bench-baselines: $(STAMP)
 	$(BIN)/python benchmarks/run_baselines.py --out benchmarks/results/baselines.json
+
+bench-text: $(STAMP)
+	$(BIN)/python benchmarks/run_text_models.py
+
+bench-cold: $(STAMP)
+	$(BIN)/python benchmarks/run_cold_start.py
+
+bench-encoder: $(STAMP)
+	$(BIN)/python benchmarks/encode_throughput.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

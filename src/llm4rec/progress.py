@@ -1,4 +1,4 @@
-"""Progress bars for long steps (rich), off in quiet and non-interactive use."""
+"""Progress bars for long steps (rich); one at a time, so nested steps stay quiet."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ from typing import TypeVar
 from rich.progress import track as rich_track
 
 T = TypeVar("T")
+_active = False  # rich allows one live display; an inner loop runs without its own bar
 
 
 def track(items: Iterable[T], description: str, enabled: bool = True) -> Iterator[T]:
-    """Iterate with a transient progress bar when `enabled`."""
-    if not enabled:
+    """Iterate with a transient progress bar when `enabled` and no other bar is showing."""
+    global _active
+    if not enabled or _active:
         yield from items
         return
-    yield from rich_track(items, description=description, transient=True)
+    _active = True
+    try:
+        yield from rich_track(items, description=description, transient=True)
+    finally:
+        _active = False

@@ -24,6 +24,7 @@ from llm4rec.models.registry import MODELS, create_model
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Recommender systems in which language models do real work.")
 
+QUICKSTART_MODELS = "pop,itemknn,ease,als,bpr,text,hybrid,seqhybrid"
 SplitDir = Annotated[Path | None, typer.Option("--split-dir", help="train/valid/test.tsv (+ items.tsv) folder")]
 Data = Annotated[str | None, typer.Option("--data", help="ml-100k or a raw data path (see `inspect`)")]
 Protocol = Annotated[str, typer.Option(help=f"how to split raw data: {', '.join(SPLITTERS)}")]
@@ -140,7 +141,7 @@ def recommend(
     user: Annotated[str | None, typer.Option(help="a user id from the data")] = None,
     items: Annotated[str | None, typer.Option(help="comma-separated item ids (anonymous visitor)")] = None,
     query: Annotated[str | None, typer.Option(help="a natural-language request, e.g. 'a funny comedy'")] = None,
-    query_weight: Annotated[float, typer.Option(min=0, max=1, help="share of the query in the blend")] = 0.6,
+    query_weight: Annotated[float, typer.Option(min=0, max=1, help="share of the query in the blend")] = 0.5,
     k: Annotated[int, typer.Option(min=1)] = 10,
 ) -> None:
     """Fit a model on all the data and print top-k items with titles, for a user, an item
@@ -186,14 +187,17 @@ def profile(
 @app.command()
 def quickstart(
     out_dir: Annotated[Path, typer.Option(help="where results and the report go")] = Path("runs/quickstart"),
-    models: Annotated[str, typer.Option(help="models to compare")] = "all",
+    models: Annotated[str, typer.Option(help="models to compare")] = QUICKSTART_MODELS,
 ) -> None:
     """MovieLens-100k end to end: data, split, tuned models, evaluation, sample recommendations."""
-    from llm4rec.cli.recommend import sample_recommendations
+    from llm4rec.cli.recommend import sample_recommendations, text_gain
 
     started = time.perf_counter()
     made, results = run_evaluation("ml-100k", _model_names(models), out_dir / "results.json", "loo",
                                    False, out_dir / "report.md")
+    gain = text_gain(results)
+    if gain:
+        console.print(gain)
     best = max(results, key=lambda r: r.test["NDCG@10"])
     sample_recommendations(best, made.catalog)
     console.print(f"[bold]quickstart finished in {time.perf_counter() - started:.1f} s[/]")

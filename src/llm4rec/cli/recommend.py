@@ -107,3 +107,23 @@ def user_profile(split: Split, user: str, user_texts: pd.DataFrame | None) -> di
     summary = readable_profile(history, split.train.items, split.catalog, item_texts=item_texts,
                                own_texts=texts_before(user_texts, user, cutoff))
     return {"user_id": user, "split_point": cutoff} | summary
+
+
+def text_gain(results: list[ModelResult]) -> str | None:
+    """A line on how far the best text-aware model is above the best ID-only one on test."""
+    from llm4rec.evaluation.intervals import paired_difference_ci
+    from llm4rec.models.registry import MODELS
+
+    text = [r for r in results if MODELS[r.name].reads_text]
+    ids = [r for r in results if not MODELS[r.name].reads_text]
+    if not text or not ids:
+        return None
+    best_text = max(text, key=lambda r: r.test["NDCG@10"])
+    best_ids = max(ids, key=lambda r: r.test["NDCG@10"])
+    difference = paired_difference_ci(best_text.test_evaluation.per_case["NDCG@10"],
+                                      best_ids.test_evaluation.per_case["NDCG@10"])
+    ratio = best_text.test["NDCG@10"] / max(best_ids.test["NDCG@10"], 1e-12)
+    return (f"[bold]best text-aware model {best_text.name}[/]: NDCG@10 {best_text.test['NDCG@10']:.4f}, "
+            f"HR@10 {best_text.test['HR@10']:.4f} vs best classic {best_ids.name} "
+            f"{best_ids.test['NDCG@10']:.4f} / {best_ids.test['HR@10']:.4f}: {ratio:.2f}x NDCG@10 "
+            f"(paired 95 % CI of the difference [{difference['low']:+.4f}, {difference['high']:+.4f}])")

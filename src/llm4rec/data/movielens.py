@@ -77,7 +77,8 @@ def load_ml100k() -> Dataset:
     dataset = load_atomic(ml100k_dir() / "ml-100k.inter", encoding="latin-1")
     raw = dataset.catalog.raw.rename(columns={"movie_title": "title", "release_year": "year"})
     raw["genres"] = raw.pop("class").str.split(" ").str.join("|")
-    dataset.catalog = ItemCatalog.from_raw(raw.reset_index(), "ml-100k.item", dataset.report)
+    # Re-typed under the new names; load_atomic has already reported the file's problems.
+    dataset.catalog = ItemCatalog.from_raw(raw.reset_index(), "ml-100k.item", LoadReport())
     dataset.name = "ml-100k"
     return dataset
 

@@ -143,7 +143,7 @@ class SequentialRecommender(Recommender):
         self.net_ = SASRecNet(ItemEncoder(n_items, self.config.hidden, modalities), self.config)
         self.n_items_ = n_items
 
-    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None, progress: bool = False) -> Self:
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
         c = self.config
         self._build(interactions.n_items, self._modalities(interactions, catalog))
         histories = interactions.histories()
@@ -154,7 +154,7 @@ class SequentialRecommender(Recommender):
         optimizer = torch.optim.Adam(self.net_.parameters(), lr=c.learning_rate)
         best, best_state, stale = -1.0, None, 0
         self.epochs_, started = 0, time.perf_counter()
-        for epoch in track(range(c.max_epochs), f"training {self.name}", enabled=progress):
+        for epoch in track(range(c.max_epochs), f"training {self.name} (up to {c.max_epochs} epochs)"):
             self.net_.train()
             order = torch.from_numpy(rng.permutation(len(windows)))
             for start in range(0, len(windows), c.batch_size):

@@ -7,7 +7,7 @@ import numpy as np
 
 from llm4rec.models.hybrid import row_zscore
 
-DEFAULT_QUERY_WEIGHT = 0.6
+DEFAULT_QUERY_WEIGHT = 0.5
 
 
 def query_scores(
