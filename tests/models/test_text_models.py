@@ -58,3 +58,18 @@ def test_hybrid_without_catalogue_warns_and_runs_as_ease(ml100k_loo):
     with pytest.warns(UserWarning, match="EASE alone"):
         hybrid = create_model("hybrid", text_weight=1.0).fit(ml100k_loo.train, None)
     assert hybrid.score([np.array([0, 1])]).shape == (1, ml100k_loo.train.n_items)
+
+
+def test_precomputed_item_vectors_become_a_modality(shared_data, tmp_path):
+    import shutil
+
+    from llm4rec.data.split_dir import read_split_dir
+
+    for name in ("train", "valid", "test", "items"):
+        shutil.copy(shared_data / "ml-100k-loo" / f"{name}.tsv", tmp_path)
+    ids = np.array(["1", "2", "50"])
+    np.savez(tmp_path / "item_vectors.npz", item_id=ids, vectors=np.eye(3, 5, dtype=np.float32))
+    split, _ = read_split_dir(tmp_path)
+    assert split.catalog.aligned_vectors(split.train.items)[0].shape == (split.train.n_items, 5)
+    model = create_model("seqhybrid", max_epochs=1, use_text=False).fit(split.train, split.catalog)
+    assert [m.shape[1] for m in model.modalities_][-1] == 5

@@ -21,6 +21,7 @@ class ItemCatalog:
     def __init__(self, frame: pd.DataFrame, raw: pd.DataFrame | None = None) -> None:
         self.frame = frame
         self.raw = raw if raw is not None else frame  # the values as read, for writing back unchanged
+        self.vectors: dict[str, pd.DataFrame] = {}
         self.numeric_columns = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
         self.text_columns = [c for c in frame.columns if c not in self.numeric_columns]
 
@@ -84,6 +85,18 @@ class ItemCatalog:
     def aligned(self, items: IdMap) -> pd.DataFrame:
         """Rows in the order of an IdMap (missing items give empty rows)."""
         return self.frame.reindex(items.ids)
+
+    def add_vectors(self, name: str, item_ids: list[str] | np.ndarray, vectors: np.ndarray) -> None:
+        """Attach precomputed item vectors (image embeddings, say) that text-aware models use
+        as one more modality; items without a row get zeros."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(item_ids):
+            raise ValueError(f"vectors {name!r} must be (n_items, d) with one row per id; got {vectors.shape}")
+        self.vectors[name] = pd.DataFrame(vectors, index=pd.Index([str(i) for i in item_ids], name="item_id"))
+
+    def aligned_vectors(self, items: IdMap) -> list[np.ndarray]:
+        """Each attached vector set as (n_items, d) in IdMap order, zeros where missing."""
+        return [frame.reindex(items.ids).fillna(0.0).to_numpy(np.float32) for frame in self.vectors.values()]
 
     def missing(self, item_ids: pd.Series) -> np.ndarray:
         """Boolean mask of ids absent from the catalogue."""

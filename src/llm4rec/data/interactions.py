@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -43,7 +44,6 @@ class Interactions:
     timestamps: np.ndarray
     ratings: np.ndarray
     weights: np.ndarray
-    _time_order: list = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def from_frame(
@@ -89,12 +89,14 @@ class Interactions:
             }
         )
 
+    @cached_property
+    def _time_order(self) -> np.ndarray:
+        keys = tie_keys(self.users.ids[self.user_index], self.items.ids[self.item_index])
+        return np.lexsort((keys, self.timestamps, self.user_index))
+
     def time_order(self) -> np.ndarray:
-        """Row order by user, then timestamp, then the sha1 tie key (PROTOCOL.md)."""
-        if not self._time_order:
-            keys = tie_keys(self.users.ids[self.user_index], self.items.ids[self.item_index])
-            self._time_order.append(np.lexsort((keys, self.timestamps, self.user_index)))
-        return self._time_order[0]
+        """Row order by user, then timestamp, then the sha1 tie key (PROTOCOL.md); computed once."""
+        return self._time_order
 
     def select(self, rows: np.ndarray) -> Interactions:
         """The subset at the given row indices or boolean mask, same id maps."""

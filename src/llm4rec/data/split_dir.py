@@ -24,6 +24,9 @@ COLUMNS = ["user_id", "item_id", "rating", "timestamp"]
 def read_split_dir(folder: Path | str, skip_bad_rows: bool = False) -> tuple[Split, LoadReport]:
     """A split directory as a Split over shared id maps (union of all three parts).
 
+    An optional item_vectors.npz (arrays `item_id`, `vectors`) beside items.tsv adds
+    precomputed item vectors (image embeddings, say) to the catalogue.
+
     items.tsv is side information here: interactions with items it lacks are kept (the split
     is the ground truth of the evaluation) and the report says how many there are.
     """
@@ -44,6 +47,10 @@ def read_split_dir(folder: Path | str, skip_bad_rows: bool = False) -> tuple[Spl
         catalog = ItemCatalog.from_raw(read_table(folder / "items.tsv", "\t"), folder / "items.tsv", report)
         everything = pd.concat(frames.values(), ignore_index=True)
         check_items_in_catalog(everything, catalog, folder, report, on_missing="keep")
+    vectors = folder / "item_vectors.npz"
+    if vectors.exists() and catalog is not None:
+        with np.load(vectors, allow_pickle=False) as arrays:
+            catalog.add_vectors("item_vectors", arrays["item_id"].astype(str), arrays["vectors"])
     users = IdMap.from_values(*(f["user_id"] for f in frames.values()))
     items = IdMap.from_values(*(f["item_id"] for f in frames.values()))
     train, valid, test = (Interactions.from_frame(frames[p], users, items) for p in PARTS)

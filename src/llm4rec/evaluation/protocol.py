@@ -60,9 +60,10 @@ def tune_and_test(
         if len(tuning) == 1 or figures[metric] > best_valid[metric]:
             best, best_valid = params, figures
     tuning_seconds = time.perf_counter() - started
+    train_valid = split.train_valid()
     fit_start = time.perf_counter()
-    final = cls(**best).fit(split.train_valid(), split.catalog)
+    final = cls(**best).fit(train_valid, split.catalog)
     fit_seconds = time.perf_counter() - fit_start
-    test = evaluate(final, EvalCases.build(split.train_valid(), split.test), ks, progress)
+    test = evaluate(final, EvalCases.build(train_valid, split.test), ks, progress)
     return ModelResult(name, final.params, best_valid, test.summary, fit_seconds,
                        tuning_seconds, test, final, tuning)
