@@ -1,4 +1,5 @@
-"""Benchmark: the classic baselines on every shared split, plus the quickstart's wall time.
+"""Benchmark: the classic baselines on every shared split, plus the quickstart's wall time
+(with the baselines only, and the default with the text-aware models).
 
 Writes one contract JSON, details JSON and markdown report per dataset under
 benchmarks/results/, and a summary JSON (`--out`). Run with `make bench`.
@@ -44,6 +45,8 @@ def main() -> None:
             "models": {m: {"HR@10": r["test"]["HR@10"], "NDCG@10": r["test"]["NDCG@10"],
                            "fit_seconds": r["fit_seconds"], "params": r["params"]} for m, r in results.items()},
         }
+    baselines_only = ["--models", "pop,itemknn,ease,als,bpr", "--out-dir", str(folder / "quickstart-baselines")]
+    summary["quickstart_baselines_only_seconds"] = round(run([str(CLI), "quickstart", *baselines_only]), 1)
     summary["quickstart_seconds"] = round(run([str(CLI), "quickstart", "--out-dir", str(folder / "quickstart")]), 1)
     args.out.write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))

@@ -62,3 +62,15 @@ def test_inspect_reports_bad_input_without_a_traceback(tmp_path):
     command = [sys.executable, "-c", "from llm4rec.cli.main import main; main()", "inspect", str(bad)]
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 2 and "Missing column 'user_id'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_models_all_skips_a_model_that_needs_items_tsv(shared_data, tmp_path):
+    for part in ("train", "valid", "test"):
+        lines = (shared_data / "ml-100k-loo" / f"{part}.tsv").read_text().splitlines()
+        (tmp_path / f"{part}.tsv").write_text("\n".join(lines[:2000]) + "\n")
+    from llm4rec.cli.main import run_evaluation
+
+    _, results = run_evaluation(str(tmp_path), ["pop", "text"], tmp_path / "r.json", "loo", False, None,
+                                skip_failing=True)
+    assert [r.name for r in results] == ["pop"]
+    assert list(json.loads((tmp_path / "r.json").read_text())) == ["pop"]

@@ -53,8 +53,12 @@ def models() -> None:
 
 
 def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip_bad_rows: bool,
-                   report_path: Path | None) -> tuple[Split, list[ModelResult]]:
-    """Tune, refit and test each model; write the contract JSON, details and a report."""
+                   report_path: Path | None, skip_failing: bool = False) -> tuple[Split, list[ModelResult]]:
+    """Tune, refit and test each model; write the contract JSON, details and a report.
+
+    With `skip_failing` (used for `--models all`) a model that cannot run on this data, such
+    as the text model without an items.tsv, is reported and left out instead of stopping.
+    """
     split, load_report = load_split(source, protocol, skip_bad_rows)
     show_report(load_report)
     console.print(f"[bold]{split.name}[/]: {split.train.n_users:,} users, {split.train.n_items:,} items; "
@@ -62,10 +66,18 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
     results = []
     for name in names:
         started = time.perf_counter()
-        result = tune_and_test(name, split, progress=True)
+        try:
+            result = tune_and_test(name, split, progress=True)
+        except Llm4RecError as error:
+            if not skip_failing:
+                raise
+            console.print(f"[yellow]note:[/] {name} skipped: {error}")
+            continue
         console.print(f"  {name}: test NDCG@10 {result.test['NDCG@10']:.4f}, HR@10 {result.test['HR@10']:.4f} "
                       f"({time.perf_counter() - started:.1f} s with tuning)")
         results.append(result)
+    if not results:
+        fail("no model could run on this data; see the notes above")
     write_json(out, {r.name: r.contract() for r in results})
     extra = details(results)
     write_json(out.with_suffix(".details.json"), extra)
@@ -90,7 +102,8 @@ def evaluate(
     skip_bad_rows: SkipBad = False,
 ) -> None:
     """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
-    run_evaluation(_source(split_dir, data), _model_names(models), out, protocol, skip_bad_rows, report)
+    run_evaluation(_source(split_dir, data), _model_names(models), out, protocol, skip_bad_rows, report,
+                   skip_failing=models == "all")
 
 
 @app.command()

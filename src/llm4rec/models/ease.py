@@ -11,7 +11,10 @@ from pydantic import Field
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
+from llm4rec.errors import ConfigError
 from llm4rec.models.base import ModelConfig, Recommender, history_matrix
+
+MAX_ITEMS = 25_000  # ~12.5 GB while fitting: the most a 24 GB machine can hold safely
 
 
 class EASEConfig(ModelConfig):
@@ -33,6 +36,12 @@ class EASE(Recommender):
         return [{"l2": l2} for l2 in (20.0, 50.0, 150.0, 400.0, 1000.0, 3000.0)]
 
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+        if interactions.n_items > MAX_ITEMS:
+            raise ConfigError(
+                f"EASE needs ~{20 * interactions.n_items**2 / 1e9:.0f} GB for {interactions.n_items:,} items "
+                f"(dense item x item matrices); this build allows up to {MAX_ITEMS:,}. "
+                "Use itemknn or als for catalogues this large."
+            )
         matrix = interactions.matrix()
         gram = (matrix.T @ matrix).toarray().astype(np.float64)
         gram[np.diag_indices_from(gram)] += self.config.l2

@@ -20,6 +20,9 @@ from llm4rec.models.base import ModelConfig, Recommender
 from llm4rec.models.item_features import side_features, text_vectors
 from llm4rec.progress import track
 
+FULL_SOFTMAX_ITEMS = 20_000  # beyond this the (batch x positions x items) logits get too big
+AUTO_NEGATIVES = 2048
+
 
 class SequentialConfig(ModelConfig):
     hidden: int = Field(64, ge=8)
@@ -37,7 +40,8 @@ class SequentialConfig(ModelConfig):
     side_features: bool = False
     text_model: str | None = Field(None, description="local encoder path; None: all-MiniLM-L6-v2")
     template: str | None = Field(None, description="item text template; None: every column, labelled")
-    negatives: int = Field(0, ge=0, description="sampled-softmax negatives; 0: full softmax over all items")
+    negatives: int | None = Field(None, ge=0, description="sampled-softmax negatives; 0: full softmax; "
+                                  f"None: full up to {FULL_SOFTMAX_ITEMS:,} items, else {AUTO_NEGATIVES:,}")
     seed: int = 0
 
 
@@ -194,16 +198,19 @@ class SequentialRecommender(Recommender):
         states = self.net_.hidden_states(inputs, table)
         mask = targets > 0
         states, targets = states[mask], targets[mask]
-        if not self.config.negatives or self.config.negatives >= self.n_items_:
+        negatives = self.config.negatives
+        if negatives is None:
+            negatives = 0 if self.n_items_ <= FULL_SOFTMAX_ITEMS else AUTO_NEGATIVES
+        if not negatives or negatives >= self.n_items_:
             # Items never met in training are left out of the softmax: as permanent negatives
             # the text MLP would learn to recognise and bury them, defeating cold start.
             logits = (states @ table[1:].T).masked_fill(self.net_.items.id_mask[1:, 0] == 0, float("-inf"))
             return nn.functional.cross_entropy(logits, targets - 1)
         # Sampled softmax for large catalogues: the target against shared uniform negatives.
-        negatives = torch.from_numpy(self.known_items_[rng.integers(0, len(self.known_items_), self.config.negatives)])
+        sampled = torch.from_numpy(self.known_items_[rng.integers(0, len(self.known_items_), negatives)])
         positive = (states * table[targets]).sum(-1, keepdim=True)
-        negative = states @ table[negatives].T
-        negative = negative.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
+        negative = states @ table[sampled].T
+        negative = negative.masked_fill(sampled[None, :] == targets[:, None], float("-inf"))
         return nn.functional.cross_entropy(torch.cat([positive, negative], 1), torch.zeros_like(targets))
 
     @torch.inference_mode()
