@@ -73,3 +73,14 @@ def test_precomputed_item_vectors_become_a_modality(shared_data, tmp_path):
     assert split.catalog.aligned_vectors(split.train.items)[0].shape == (split.train.n_items, 5)
     model = create_model("seqhybrid", max_epochs=1, use_text=False).fit(split.train, split.catalog)
     assert [m.shape[1] for m in model.modalities_][-1] == 5
+
+
+def test_sequential_model_on_users_too_short_to_hold_out():
+    import pandas as pd
+
+    from llm4rec.data.interactions import Interactions
+
+    frame = pd.DataFrame({"user_id": ["a", "a", "b", "b"], "item_id": ["1", "2", "2", "3"], "timestamp": [1, 2, 1, 2]})
+    with pytest.warns(UserWarning, match="without early stopping"):
+        model = create_model("sasrec", max_epochs=2).fit(Interactions.from_frame(frame))
+    assert model.epochs_ == 2 and np.isfinite(model.score([np.array([0])])).all()

@@ -165,7 +165,10 @@ class SequentialRecommender(Recommender):
         self.known_items_ = np.flatnonzero(known) + 1  # shifted: 0 is padding
         self._build(interactions.n_items, self._modalities(interactions, catalog), known)
         histories = interactions.histories()
-        holdout_users = np.array([u for u, h in enumerate(histories) if len(h) >= 3])
+        holdout_users = np.array([u for u, h in enumerate(histories) if len(h) >= 3], dtype=np.int64)
+        if not len(holdout_users):
+            warnings.warn(f"{self.name}: no user has 3 events to hold one out, so it trains all "
+                          f"{c.max_epochs} epochs without early stopping", stacklevel=2)
         train = [h[:-1] if len(h) >= 3 else h for h in histories]
         windows = torch.from_numpy(_windows(train, c.max_len))
         rng = np.random.default_rng(c.seed)
@@ -181,7 +184,8 @@ class SequentialRecommender(Recommender):
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-            score = self._holdout_ndcg([train[u] for u in holdout_users], histories, holdout_users)
+            score = (self._holdout_ndcg([train[u] for u in holdout_users], histories, holdout_users)
+                     if len(holdout_users) else float(epoch))
             if score > best:
                 best, best_state, stale, self.epochs_ = score, copy.deepcopy(self.net_.state_dict()), 0, epoch + 1
             else:
