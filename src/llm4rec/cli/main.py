@@ -164,11 +164,13 @@ def recommend(
     source = _source(split_dir, data)
     if query is None and (user is None) == (items is None):
         fail("pass --user ID, --items ID,ID,... or --query TEXT (optionally with --user)")
+    if query is not None and items is not None:
+        fail("--query ranks for a user or an anonymous visitor; it cannot be combined with --items")
     made, load_report = load_split(source)
     show_report(load_report)
     everything = made.train_valid().concat(made.test)
     recommender = None
-    if user is not None or items is not None:
+    if user is not None or items is not None:  # a query alone needs no fitted model
         recommender = create_model(model, **json.loads(params)).fit(everything, made.catalog)
     if query is None:
         console.print(recommend_table(recommender, everything, made.catalog, user, items, k))

@@ -11,7 +11,7 @@ from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.data.splits import Split
 from llm4rec.evaluation.protocol import ModelResult
-from llm4rec.models.base import Recommender
+from llm4rec.models.base import Recommender, top_k
 
 
 def _titles(catalog: ItemCatalog | None, ids: np.ndarray) -> list[str]:
@@ -32,11 +32,15 @@ def recommend_table(model: Recommender, interactions: Interactions, catalog: Ite
         users = None
         title = f"top {k} for a visitor who liked {', '.join(_titles(catalog, np.array(ids)))}"
     top, scores = model.recommend([history], k=k, users=users)
-    ids = interactions.items.ids[top[0]]
+    return _ranked_table(title, interactions.items.ids[top[0]], scores[0], catalog)
+
+
+def _ranked_table(title: str, ids: np.ndarray, scores: np.ndarray, catalog: ItemCatalog | None) -> Table:
+    """Rank, id, title and score of each recommended item, best first."""
     table = Table(title=title)
     for column in ("rank", "item", "title", "score"):
         table.add_column(column)
-    for rank, (item, name, score) in enumerate(zip(ids, _titles(catalog, ids), scores[0], strict=True), 1):
+    for rank, (item, name, score) in enumerate(zip(ids, _titles(catalog, ids), scores, strict=True), 1):
         table.add_row(str(rank), str(item), name, f"{score:.3f}")
     return table
 
@@ -58,20 +62,15 @@ def sample_recommendations(result: ModelResult, catalog: ItemCatalog | None, n_u
             console.print(f"  {rank:2d}. {name}{mark}")
 
 
-def _text_vectors(catalog: ItemCatalog | None, interactions: Interactions) -> np.ndarray:
-    from llm4rec.models.item_features import text_vectors
-
-    return text_vectors(catalog, interactions.items, None, None, "query")
-
-
 def query_table(query: str, model: Recommender | None, interactions: Interactions, catalog: ItemCatalog | None,
                 user: str | None, query_weight: float, k: int) -> Table:
     """Top-k for a natural-language query, blended with the user's model scores and profile."""
+    from llm4rec.models.item_features import text_vectors
     from llm4rec.profiles.vectors import profile_vectors
     from llm4rec.ranking.query import query_scores
     from llm4rec.text.encoder import TextEncoder
 
-    item_vectors = _text_vectors(catalog, interactions)
+    item_vectors = text_vectors(catalog, interactions.items, None, None, "query")
     query_vector = TextEncoder().encode([query])[0]
     model_scores = profile = None
     history = np.zeros(0, dtype=np.int64)
@@ -82,15 +81,9 @@ def query_table(query: str, model: Recommender | None, interactions: Interaction
         profile = profile_vectors([history], item_vectors)[0]
     scores = query_scores(query_vector, item_vectors, model_scores, profile, query_weight)
     scores[history] = -np.inf
-    top = np.argsort(-scores, kind="stable")[:k]
-    ids = interactions.items.ids[top]
+    top, top_scores = top_k(scores[None, :], k)
     who = f"user {user}" if user is not None else "an anonymous visitor"
-    table = Table(title=f"top {k} for {who} asking {query!r}")
-    for column in ("rank", "item", "title", "score"):
-        table.add_column(column)
-    for rank, (item, name, score) in enumerate(zip(ids, _titles(catalog, ids), scores[top], strict=True), 1):
-        table.add_row(str(rank), str(item), name, f"{score:.3f}")
-    return table
+    return _ranked_table(f"top {k} for {who} asking {query!r}", interactions.items.ids[top[0]], top_scores[0], catalog)
 
 
 def user_profile(split: Split, user: str, user_texts: pd.DataFrame | None) -> dict:

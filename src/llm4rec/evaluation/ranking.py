@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from llm4rec.data.interactions import Interactions
 from llm4rec.errors import Llm4RecError
 from llm4rec.evaluation.metrics import case_metrics, coverage, intra_list_diversity, novelty, target_ranks
-from llm4rec.models.base import Recommender
+from llm4rec.models.base import Recommender, top_k
 from llm4rec.progress import track
 
 SCORE_BUDGET = 40_000_000  # score-matrix elements per batch (~160 MB of float32)
@@ -61,7 +61,7 @@ def evaluate(
     """Rank all items for every case and compute accuracy and beyond-accuracy metrics."""
     n_items = cases.history_part.n_items
     batch = max(1, min(2048, SCORE_BUDGET // max(n_items, 1)))
-    top_k = max(ks)
+    list_length = max(ks)
     tops, rank_parts, case_parts = [], [], []
     starts = range(0, len(cases), batch)
     for start in track(starts, "ranking", enabled=progress and len(starts) > 1):
@@ -77,9 +77,7 @@ def evaluate(
         scores[rows, items] = target_scores  # a target the user had met before stays rankable
         rank_parts.append(target_ranks(scores, rows, items))
         case_parts.append(rows + start)
-        top = np.argpartition(-scores, min(top_k, n_items) - 1, axis=1)[:, :top_k]
-        order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
-        tops.append(np.take_along_axis(top, order, axis=1))
+        tops.append(top_k(scores, list_length)[0])
     per_case = case_metrics(np.concatenate(rank_parts), np.concatenate(case_parts), len(cases), ks)
     top_items = np.concatenate(tops)
     summary = {name: float(values.mean()) for name, values in per_case.items()}
