@@ -1,4 +1,4 @@
-"""`llm4rec` commands: models, evaluate, quickstart, recommend, inspect, split."""
+"""`llm4rec` commands: models, evaluate, quickstart, recommend, profile, inspect, split, train, serve."""
 
 from __future__ import annotations
 
@@ -206,6 +206,7 @@ def quickstart(
 ) -> None:
     """MovieLens-100k end to end: data, split, tuned models, evaluation, sample recommendations."""
     from llm4rec.cli.recommend import sample_recommendations, text_gain
+    from llm4rec.cli.serve import publish_best
 
     started = time.perf_counter()
     made, results = run_evaluation("ml-100k", _model_names(models), out_dir / "results.json", "loo",
@@ -215,7 +216,58 @@ def quickstart(
         console.print(gain)
     best = max(results, key=lambda r: r.test["NDCG@10"])
     sample_recommendations(best, made.catalog)
+    publish_best(results, made)
     console.print(f"[bold]quickstart finished in {time.perf_counter() - started:.1f} s[/]")
+
+
+@app.command()
+def train(
+    split_dir: SplitDir = None,
+    data: Data = None,
+    model: Annotated[str, typer.Option(help="model name")] = "ease",
+    params: Annotated[str, typer.Option(help="model settings as JSON, e.g. '{\"l2\": 150}'")] = "{}",
+    params_from: Annotated[Path | None, typer.Option(
+        help="an `evaluate` results JSON: use the settings it chose for --model")] = None,
+    out: Annotated[Path | None, typer.Option(help="bundle root (default $LLM4REC_CACHE/bundles)")] = None,
+) -> None:
+    """Fit a model on all of the data and save it as a new versioned bundle to serve."""
+    from llm4rec.serving.bundle import bundles_root, save_bundle
+
+    settings = json.loads(params)
+    metrics = {}
+    if params_from is not None:
+        evaluated = json.loads(params_from.read_text())
+        if model not in evaluated:
+            fail(f"{params_from} has no results for {model!r}; it has {', '.join(evaluated)}")
+        settings, metrics = evaluated[model]["params"], {"evaluated_as": evaluated[model]}
+    made, load_report = load_split(_source(split_dir, data))
+    show_report(load_report)
+    everything = made.train_valid().concat(made.test)
+    started = time.perf_counter()
+    fitted = create_model(model, **settings).fit(everything, made.catalog)
+    metrics["fit_seconds"] = round(time.perf_counter() - started, 3)
+    folder = save_bundle(fitted, everything, made.catalog, out or bundles_root(), metrics, made.name)
+    console.print(f"fitted {model} on {len(everything):,} interactions in {metrics['fit_seconds']:.1f} s; "
+                  f"bundle written to {folder}")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    model_dir: Annotated[Path | None, typer.Option(
+        help="a bundle folder, or a root of bundles (the newest is served)")] = None,
+    feedback_db: Annotated[Path | None, typer.Option(help="SQLite feedback store (default: beside the bundles)")
+                           ] = None,
+    api_keys_file: Annotated[Path | None, typer.Option(help="file of sha256 hashes of API keys, one per line")
+                             ] = None,
+    rate: Annotated[float, typer.Option(min=0.1, help="requests/s allowed per API key")] = 50.0,
+    pseudonymize: Annotated[bool, typer.Option(help="log keyed hashes instead of user ids")] = True,
+) -> None:
+    """Serve recommendations over HTTP (the quickstart's ml-100k model unless --model-dir)."""
+    from llm4rec.cli.serve import resolve_served_bundle, run_server
+
+    run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize)
 
 
 def main() -> None:

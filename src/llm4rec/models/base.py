@@ -127,9 +127,24 @@ class Recommender(ABC):
         similarities[np.arange(len(items)), items] = -np.inf
         return top_k(similarities, k)
 
+    def item_embeddings(self) -> np.ndarray | None:
+        """(n_items, d) item vectors the model ranks with (factors, text embeddings, a
+        sequential model's item table), for ANN retrieval and similarities; None if it has none."""
+        return None
+
     def _similarities(self, items: np.ndarray) -> np.ndarray:
-        """Similarity (len(items), n_items) of the given items to every item."""
-        raise NotImplementedError(f"{type(self).__name__} does not compute item similarities.")
+        """Similarity (len(items), n_items) of the given items to every item: cosine of the
+        item embeddings unless a model defines its own."""
+        vectors = self.item_embeddings()
+        if vectors is None:
+            raise NotImplementedError(f"{type(self).__name__} does not compute item similarities.")
+        unit = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
+        return unit[items] @ unit.T
+
+    def forget_users(self, users: np.ndarray) -> None:
+        """Erase learned per-user state of these user indices (none here: models that keep
+        some, such as user factors, override this) so a forgotten user leaves no trace."""
+        return None
 
     def save(self, path: str | Path) -> Path:
         """Write a folder: manifest.json (model, params, versions) and arrays.npz."""

@@ -69,6 +69,9 @@ class HybridBlend(Recommender):
             scores += self.config.text_weight * row_zscore(self.text_.score(histories))
         return scores
 
+    def _similarities(self, items: np.ndarray) -> np.ndarray:
+        return self.ease_._similarities(items)
+
     def _state(self) -> dict[str, np.ndarray]:
         text = {} if self.text_ is None else {"item_vectors_": self.text_.item_vectors_}
         return {"weights_": self.ease_.weights_} | text

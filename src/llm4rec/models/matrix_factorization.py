@@ -76,9 +76,12 @@ class _ImplicitMF(Recommender):
                 vectors[row] = self._fold_in(histories[row])
         return vectors @ self.item_factors_.T
 
-    def _similarities(self, items: np.ndarray) -> np.ndarray:
-        unit = self.item_factors_ / (np.linalg.norm(self.item_factors_, axis=1, keepdims=True) + 1e-12)
-        return unit[items] @ unit.T
+    def item_embeddings(self) -> np.ndarray:
+        return self.item_factors_
+
+    def forget_users(self, users: np.ndarray) -> None:
+        """Zero their factors: such a user is then scored by fold-in from a given history only."""
+        self.user_factors_[np.asarray(users)] = 0.0
 
     def _state(self) -> dict[str, np.ndarray]:
         return {"user_factors_": self.user_factors_, "item_factors_": self.item_factors_}

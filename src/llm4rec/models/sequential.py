@@ -241,6 +241,12 @@ class SequentialRecommender(Recommender):
             out[start : start + len(batch)] = (states @ table[1:].T).numpy()
         return out
 
+    @torch.inference_mode()
+    def item_embeddings(self) -> np.ndarray:
+        """The output item table the hidden state is scored against (padding row dropped)."""
+        self.net_.eval()
+        return self.net_.items()[1:].numpy()
+
     def _state(self) -> dict[str, np.ndarray]:
         state = {f"net.{k}": v.numpy() for k, v in self.net_.state_dict().items()}
         return state | {f"modality_{i}": m for i, m in enumerate(self.modalities_)}

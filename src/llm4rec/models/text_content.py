@@ -45,8 +45,8 @@ class TextContent(Recommender):
     def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
         return profile_vectors(histories, self.item_vectors_, self.config.half_life) @ self.item_vectors_.T
 
-    def _similarities(self, items: np.ndarray) -> np.ndarray:
-        return self.item_vectors_[items] @ self.item_vectors_.T
+    def item_embeddings(self) -> np.ndarray:
+        return self.item_vectors_
 
     def _state(self) -> dict[str, np.ndarray]:
         return {"item_vectors_": self.item_vectors_}

@@ -1,0 +1,64 @@
+"""Publishing model bundles from evaluation results, and starting the HTTP service."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from llm4rec.cli.console import console
+from llm4rec.data.splits import Split
+from llm4rec.evaluation.protocol import ModelResult
+from llm4rec.serving.bundle import bundles_root, latest_bundle, save_bundle
+
+SERVE_BOOTSTRAP_MODELS = ["ease", "seqhybrid"]  # what `serve` trains when no bundle exists yet
+
+
+def publish_best(results: list[ModelResult], split: Split, root: Path | None = None) -> Path:
+    """Save the model with the best valid NDCG@10 (as refitted on train+valid and tested)
+    as a bundle whose histories are all of the split's interactions."""
+    best = max(results, key=lambda r: r.valid.get("NDCG@10", float("-inf")))
+    everything = split.train_valid().concat(split.test)
+    metrics = {"valid": best.valid, "test": best.test, "fitted_on": "train+valid", "split": split.protocol}
+    folder = save_bundle(best.model, everything, split.catalog, root or bundles_root(), metrics, split.name)
+    console.print(f"published {best.name} (best valid NDCG@10 {best.valid['NDCG@10']:.4f}) as bundle {folder}")
+    return folder
+
+
+def resolve_served_bundle(model_dir: Path | None) -> Path:
+    """The bundle to serve: the one named, else the newest under the default root, else a
+    freshly trained one on MovieLens-100k (the quickstart's data)."""
+    if model_dir is not None:
+        return latest_bundle(model_dir)
+    root = bundles_root()
+    if any(root.glob("*/*/manifest.json")):
+        return latest_bundle(root)
+    from llm4rec.cli.main import run_evaluation
+
+    console.print(f"[bold]no model bundle under {root} yet[/]: training {', '.join(SERVE_BOOTSTRAP_MODELS)} "
+                  "on MovieLens-100k first (once)")
+    split, results = run_evaluation("ml-100k", SERVE_BOOTSTRAP_MODELS, root / "bootstrap" / "results.json",
+                                    "loo", False, None)
+    return publish_best(results, split, root)
+
+
+def run_server(bundle: Path, host: str, port: int, feedback_db: Path | None, api_keys_file: Path | None,
+               rate: float, pseudonymize: bool) -> None:
+    """Serve `bundle` with uvicorn in this process, torch on one thread (see README)."""
+    import torch
+    import uvicorn
+
+    from llm4rec.serving.app import ServiceSettings, create_app
+    from llm4rec.serving.security import ApiKeys
+
+    torch.set_num_threads(1)  # two threads contending with the server's own work multiplied latencies
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    keys = ApiKeys.from_sources(hash_file=api_keys_file)
+    if not keys.hashes:
+        console.print("[yellow]note:[/] no API keys configured: POST /feedback, DELETE /users and /admin are "
+                      "refused. Set LLM4REC_API_KEYS=key1,key2 or pass --api-keys-file (sha256 hashes).")
+    # feedback belongs to the deployment: beside the model folders, root/feedback.sqlite
+    settings = ServiceSettings(bundle_path=bundle, feedback_db=feedback_db or bundle.parent.parent / "feedback.sqlite",
+                               api_keys=keys, rate_per_second=rate, pseudonymize=pseudonymize)
+    app = create_app(settings)
+    console.print(f"serving {bundle} on http://{host}:{port}/ (API docs at /docs)")
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")

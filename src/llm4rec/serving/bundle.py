@@ -1,0 +1,154 @@
+"""Versioned model bundles: `<root>/<model>/<version>/`, what a service loads and swaps.
+
+A bundle is a self-describing folder: the fitted model (its own manifest + arrays), the
+interactions it was fitted on (so the service knows every user's history and the id maps),
+the catalogue for titles, and a manifest with the model type, parameters, a fingerprint of
+the data, metrics and the time it was made. Bundles are written to a temporary folder and
+renamed into place, so a reader never sees half a bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import llm4rec
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.ids import IdMap
+from llm4rec.data.interactions import Interactions
+from llm4rec.data.report import LoadReport
+from llm4rec.data.tables import read_table
+from llm4rec.errors import ConfigError
+from llm4rec.models.base import ARRAYS, MANIFEST, Recommender
+from llm4rec.models.registry import load_model
+
+FORMAT = "llm4rec-bundle/1"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A loaded bundle: model, the interactions it learned from, catalogue and manifest."""
+
+    path: Path
+    model: Recommender
+    interactions: Interactions
+    catalog: ItemCatalog | None
+    manifest: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+
+def bundles_root() -> Path:
+    """The default bundle folder: $LLM4REC_CACHE/bundles, else ~/.cache/llm4rec/bundles."""
+    return Path(os.environ.get("LLM4REC_CACHE", Path.home() / ".cache" / "llm4rec")) / "bundles"
+
+
+def data_fingerprint(interactions: Interactions) -> str:
+    """sha256 of the interactions' ids and timestamps: which data a model learned from."""
+    digest = hashlib.sha256()
+    for ids in (interactions.users.ids[interactions.user_index], interactions.items.ids[interactions.item_index]):
+        digest.update("\n".join(ids).encode())
+    digest.update(np.ascontiguousarray(interactions.timestamps).tobytes())
+    return digest.hexdigest()
+
+
+def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCatalog | None,
+                root: Path | str, metrics: dict[str, Any] | None = None, dataset: str = "") -> Path:
+    """Write a new version of `model`'s bundle under root/<model name>/ and return its folder."""
+    created = datetime.now(UTC)
+    version = created.strftime("%Y%m%dT%H%M%S%fZ")
+    final = Path(root) / model.name / version
+    staging = final.with_name(f".{version}.partial")
+    staging.mkdir(parents=True)
+    model.save(staging / "model")
+    interactions.to_frame().to_parquet(staging / "interactions.parquet", index=False)
+    (staging / "ids.json").write_text(json.dumps(
+        {"users": interactions.users.ids.tolist(), "items": interactions.items.ids.tolist()}))
+    if catalog is not None:
+        catalog.raw.reset_index().to_csv(staging / "items.tsv", sep="\t", index=False, lineterminator="\n")
+    manifest = {
+        "format": FORMAT,
+        "model": model.name,
+        "version": version,
+        "params": model.params,
+        "data": {"name": dataset, "fingerprint": data_fingerprint(interactions), "users": interactions.n_users,
+                 "items": interactions.n_items, "interactions": len(interactions)},
+        "metrics": metrics or {},
+        "created": created.isoformat(),
+        "versions": {"llm4rec": llm4rec.__version__},
+    }
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    staging.rename(final)
+    return final
+
+
+def latest_bundle(path: Path | str) -> Path:
+    """The bundle folder `path` names: itself, its newest version, or the newest of any model."""
+    path = Path(path)
+    if (path / MANIFEST).exists() and (path / "model").is_dir():
+        return path
+    versions = sorted(p for p in path.glob("*/" + MANIFEST) if not p.parent.name.startswith("."))
+    versions += sorted(p for p in path.glob("*/*/" + MANIFEST) if not p.parent.name.startswith("."))
+    if not versions:
+        raise ConfigError(f"No model bundle under {path}",
+                          hint="Write one with `llm4rec train --out DIR`, or pass a bundle folder.")
+    return max(versions, key=lambda p: json.loads(p.read_text())["created"]).parent
+
+
+def load_bundle(path: Path | str) -> Bundle:
+    """Load the bundle `path` names (see `latest_bundle`)."""
+    folder = latest_bundle(path)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    if manifest.get("format") != FORMAT:
+        raise ConfigError(f"{folder} is not an llm4rec bundle (format {manifest.get('format')!r})")
+    ids = json.loads((folder / "ids.json").read_text())
+    frame = pd.read_parquet(folder / "interactions.parquet")
+    interactions = Interactions.from_frame(frame, IdMap(ids["users"]), IdMap(ids["items"]))
+    catalog = None
+    if (folder / "items.tsv").exists():
+        catalog = ItemCatalog.from_raw(read_table(folder / "items.tsv", "\t"), folder / "items.tsv", LoadReport())
+    return Bundle(folder, load_model(folder / "model"), interactions, catalog, manifest)
+
+
+def forget_user_in_bundle(bundle: Bundle, user_id: str) -> bool:
+    """Erase `user_id` from a bundle on disk and in memory; True if the bundle knew them.
+
+    Their rows leave interactions.parquet, their id in ids.json becomes an anonymous
+    placeholder (per-user model arrays are indexed by position), and models that keep
+    per-user state clear that user's row before the model is written again.
+    """
+    folder = bundle.path
+    ids = json.loads((folder / "ids.json").read_text())
+    if str(user_id) not in ids["users"]:
+        return False
+    position = ids["users"].index(str(user_id))
+    ids["users"][position] = f"\x00forgotten-{position}"
+    frame = pd.read_parquet(folder / "interactions.parquet")
+    _replace_file(folder / "interactions.parquet",
+                  lambda path: frame[frame["user_id"].astype(str) != str(user_id)].to_parquet(path, index=False))
+    _replace_file(folder / "ids.json", lambda path: path.write_text(json.dumps(ids)))
+    bundle.model.forget_users(np.array([position]))
+    staging = folder / ".model.partial"
+    bundle.model.save(staging)
+    for name in (ARRAYS, MANIFEST):
+        os.replace(staging / name, folder / "model" / name)
+    staging.rmdir()
+    return True
+
+
+def _replace_file(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a sibling temporary file and rename it over `path` (atomic on POSIX)."""
+    staging = path.with_name(f".{path.name}.partial")
+    write(staging)
+    os.replace(staging, path)

@@ -1,0 +1,241 @@
+"""What the service does, as plain Python: recommend, similar items, feedback, forgetting,
+hot swap. The HTTP layer (`serving.app`) only translates requests to these calls.
+
+One `ServedModel` per bundle version is built off to the side and swapped in by a single
+reference assignment, so a request holds one consistent version from start to end.
+Histories are the bundle's training histories plus feedback received after the bundle's
+data ends (replayed from the durable store at start and on every swap).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from llm4rec.errors import ConfigError, UnknownIdError
+from llm4rec.models.base import MANIFEST, top_k
+from llm4rec.retrieval.index import VectorIndex
+from llm4rec.serving.bundle import Bundle, forget_user_in_bundle, latest_bundle, load_bundle
+from llm4rec.serving.feedback_store import Event, FeedbackStore
+
+CACHE_SIZE = 100_000  # users whose results are cached; the least recently used are dropped
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A ranked list as the service returns it."""
+
+    item_ids: list[str]
+    titles: list[str]
+    scores: list[float]
+    version: str
+
+
+@dataclass
+class ServedModel:
+    """One bundle version with its lookup structures; histories grow with feedback."""
+
+    bundle: Bundle
+    histories: dict[str, list[int]]
+    trained_until: float
+    titles: np.ndarray
+    similar_index: VectorIndex | None
+    known_users: set[str] = field(default_factory=set)  # users whose history is still what the model fit
+
+    @classmethod
+    def build(cls, bundle: Bundle, feedback: list[Event]) -> ServedModel:
+        interactions = bundle.interactions
+        histories = {uid: h.tolist() for uid, h in zip(interactions.users.ids, interactions.histories(), strict=True)
+                     if len(h)}
+        ids = interactions.items.ids
+        titles = np.asarray(bundle.catalog.titles(ids) if bundle.catalog is not None else ids, dtype=object)
+        embeddings = bundle.model.item_embeddings()
+        index = None
+        if embeddings is not None:
+            unit = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
+            index = VectorIndex(unit)
+        trained_until = float(interactions.timestamps.max()) if len(interactions) else float("-inf")
+        served = cls(bundle, histories, trained_until, titles, index, set(histories))
+        served.apply([e for e in feedback if e.timestamp > trained_until])
+        return served
+
+    @property
+    def version(self) -> str:
+        return self.bundle.version
+
+    def item_index(self, item_ids: list[str]) -> np.ndarray:
+        """Indices of known items; UnknownIdError naming every unknown one."""
+        items = self.bundle.interactions.items
+        unknown = [i for i in item_ids if i not in items]
+        if unknown:
+            raise UnknownIdError(f"Unknown item id(s) {unknown[:10]}: not in the served model's catalogue "
+                                 f"of {len(items)} items.")
+        return items.indices(item_ids)
+
+    def apply(self, events: list[Event]) -> int:
+        """Append events on known items to their users' histories; the count applied."""
+        items = self.bundle.interactions.items
+        applied = 0
+        for event in events:
+            if event.item_id in items:
+                self.histories.setdefault(event.user_id, []).append(items.index(event.item_id))
+                self.known_users.discard(event.user_id)
+                applied += 1
+        return applied
+
+    def ranked(self, items: np.ndarray, scores: np.ndarray) -> Ranked:
+        keep = np.isfinite(scores) & (items >= 0)
+        items, scores = items[keep], scores[keep]
+        return Ranked(self.bundle.interactions.items.ids[items].tolist(), self.titles[items].tolist(),
+                      [round(float(s), 6) for s in scores], self.version)
+
+
+class Engine:
+    """The service's state: the served model, the feedback store and the result cache."""
+
+    def __init__(self, bundle_path: Path | str, store: FeedbackStore) -> None:
+        self.bundle_path = Path(bundle_path)
+        self.store = store
+        self.served = ServedModel.build(load_bundle(self.bundle_path), store.events())
+        self._cache: OrderedDict[str, dict[int, Ranked]] = OrderedDict()  # user -> k -> result
+        self._cache_lock = threading.Lock()
+        self._cache_epoch = 0  # bumped on every invalidation: a result computed across one is not cached
+        self._write_lock = threading.Lock()  # feedback, forgetting and swaps change histories
+        self._query_encoder = None
+        self._query_vectors: dict[str, np.ndarray] = {}
+
+    # --- reads -------------------------------------------------------------------------
+
+    def recommend_user(self, user_id: str, k: int) -> tuple[Ranked, bool]:
+        """Top-k for a known user from their latest history; (result, served from cache)."""
+        served = self.served
+        with self._cache_lock:
+            hit = self._cache.get(user_id, {}).get(k)
+            if hit is not None and hit.version == served.version:
+                self._cache.move_to_end(user_id)
+                return hit, True
+            epoch = self._cache_epoch
+        history = served.histories.get(user_id)
+        if history is None:
+            raise UnknownIdError(f"Unknown user {user_id!r}: no history in the served model or its feedback. "
+                                 "Use POST /recommend with items or a query for new visitors.")
+        users = None
+        if user_id in served.known_users:
+            users = np.array([served.bundle.interactions.users.index(user_id)])
+        items, scores = served.bundle.model.recommend([np.asarray(history)], k, users=users)
+        result = served.ranked(items[0], scores[0])
+        with self._cache_lock:
+            if epoch == self._cache_epoch:
+                self._cache.setdefault(user_id, {})[k] = result
+                self._cache.move_to_end(user_id)
+                if len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return result, False
+
+    def recommend_items(self, item_ids: list[str], query: str | None, k: int, query_weight: float) -> Ranked:
+        """Top-k for an anonymous visitor who liked `item_ids` and/or typed `query`."""
+        served = self.served
+        history = served.item_index(item_ids)
+        if not query:
+            if not len(history):
+                raise ConfigError("Give at least one liked item id or a query.")
+            items, scores = served.bundle.model.recommend([history], k)
+            return served.ranked(items[0], scores[0])
+        from llm4rec.profiles.vectors import profile_vectors
+        from llm4rec.ranking.query import query_scores
+
+        item_vectors = self._text_vectors(served)
+        model_scores = served.bundle.model.score([history])[0] if len(history) else None
+        profile = profile_vectors([history], item_vectors)[0] if len(history) else None
+        scores = query_scores(self._encode_query(query), item_vectors, model_scores, profile, query_weight)
+        scores[history] = -np.inf
+        items, top = top_k(scores[None, :], k)
+        return served.ranked(items[0], top[0])
+
+    def similar(self, item_id: str, k: int) -> Ranked:
+        """Items most similar to one item: ANN/exact over the model's item vectors, or the
+        model's own item-item similarities."""
+        served = self.served
+        item = served.item_index([item_id])
+        if served.similar_index is not None:
+            items, scores = served.similar_index.search(served.similar_index.vectors[item], k, exclude=[item])
+        else:
+            items, scores = served.bundle.model.similar_items(item, k)
+        return served.ranked(items[0], scores[0])
+
+    def history(self, user_id: str) -> list[str]:
+        served = self.served
+        return served.bundle.interactions.items.ids[served.histories.get(user_id, [])].tolist()
+
+    # --- writes ------------------------------------------------------------------------
+
+    def add_feedback(self, events: list[Event]) -> tuple[int, int]:
+        """Store events durably, then apply them; (stored, applied to known items)."""
+        with self._write_lock:
+            stored = self.store.append(events)
+            applied = self.served.apply(events)
+            self._invalidate({e.user_id for e in events})
+        return stored, applied
+
+    def forget_user(self, user_id: str) -> dict[str, int]:
+        """Remove a user's events, history, per-user model state and cached results from
+        the store, every bundle version on disk and memory; what was removed."""
+        with self._write_lock:
+            events = self.store.delete_user(user_id)
+            served = self.served
+            had_history = served.histories.pop(user_id, None) is not None
+            served.known_users.discard(user_id)
+            bundles = int(forget_user_in_bundle(served.bundle, user_id))
+            for folder in self._other_versions(served.bundle.path):
+                bundles += forget_user_in_bundle(load_bundle(folder), user_id)
+            self._invalidate({user_id})
+        return {"events": events, "history": int(had_history), "bundles": bundles}
+
+    def reload(self, path: Path | str | None = None) -> tuple[str, str]:
+        """Load the newest bundle under `path` (default: the service's bundle path, or the
+        model folder holding it) and swap it in atomically; (old version, new version)."""
+        source = Path(path or self.bundle_path)
+        if (source / MANIFEST).exists():  # a version folder: look for newer versions beside it
+            source = source.parent
+        folder = latest_bundle(source)
+        fresh = load_bundle(folder)
+        with self._write_lock:  # no feedback lands between the replay and the swap
+            replacement = ServedModel.build(fresh, self.store.events())
+            old, self.served = self.served, replacement
+            self._query_vectors.clear()
+        with self._cache_lock:
+            self._cache.clear()
+            self._cache_epoch += 1
+        return old.version, replacement.version
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _invalidate(self, users: set[str]) -> None:
+        with self._cache_lock:
+            self._cache_epoch += 1
+            for user in users:
+                self._cache.pop(user, None)
+
+    def _other_versions(self, current: Path) -> list[Path]:
+        return [p for p in current.parent.iterdir() if p.is_dir() and p != current and not p.name.startswith(".")]
+
+    def _text_vectors(self, served: ServedModel) -> np.ndarray:
+        """The catalogue's text embeddings for queries (encoded once per version, disk-cached)."""
+        vectors = self._query_vectors.get(served.version)
+        if vectors is None:
+            from llm4rec.models.item_features import text_vectors
+
+            vectors = text_vectors(served.bundle.catalog, served.bundle.interactions.items, None, None, "query")
+            self._query_vectors[served.version] = vectors
+        return vectors
+
+    def _encode_query(self, query: str) -> np.ndarray:
+        if self._query_encoder is None:
+            from llm4rec.text.encoder import TextEncoder
+
+            self._query_encoder = TextEncoder(cache=False)
+        return self._query_encoder.encode([query])[0]
