@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test test-slow lint bench bench-baselines bench-text bench-cold bench-encoder clean
+.PHONY: quickstart test browser serve bench-serving test-slow lint bench bench-baselines bench-text bench-cold bench-encoder clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,23 @@ $(STAMP): pyproject.toml constraints.txt
 quickstart: $(STAMP)
 	$(BIN)/llm4rec quickstart
 
-test: $(STAMP)
+# The page test drives Debian's chromium; install it when missing and apt-get is usable
+# (root, or passwordless sudo). Without it that one test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+	    $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	    { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; } || \
+	    echo "note: could not install chromium/chromium-driver; the browser test will be skipped"; }
+
+test: $(STAMP) browser
 	$(BIN)/pytest -q
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
+
+serve: $(STAMP)
+	$(BIN)/llm4rec serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -93,17 +93,21 @@ def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCat
     return final
 
 
+def _is_bundle(folder: Path) -> bool:
+    return (folder / MANIFEST).exists() and (folder / "model").is_dir() and not folder.name.startswith(".")
+
+
 def latest_bundle(path: Path | str) -> Path:
     """The bundle folder `path` names: itself, its newest version, or the newest of any model."""
     path = Path(path)
-    if (path / MANIFEST).exists() and (path / "model").is_dir():
+    if _is_bundle(path):
         return path
-    versions = sorted(p for p in path.glob("*/" + MANIFEST) if not p.parent.name.startswith("."))
-    versions += sorted(p for p in path.glob("*/*/" + MANIFEST) if not p.parent.name.startswith("."))
-    if not versions:
-        raise ConfigError(f"No model bundle under {path}",
-                          hint="Write one with `llm4rec train --out DIR`, or pass a bundle folder.")
-    return max(versions, key=lambda p: json.loads(p.read_text())["created"]).parent
+    found = [p.parent for pattern in ("*/" + MANIFEST, "*/*/" + MANIFEST) for p in path.glob(pattern)
+             if _is_bundle(p.parent)]
+    if not found:
+        raise ConfigError(f"No model bundle under {path}. Write one with `llm4rec train --out DIR` or "
+                          "`llm4rec quickstart`, or pass a bundle folder.")
+    return max(found, key=lambda folder: json.loads((folder / MANIFEST).read_text())["created"])
 
 
 def load_bundle(path: Path | str) -> Bundle:
