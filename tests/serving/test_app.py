@@ -161,7 +161,7 @@ def test_metrics_count_requests_and_describe_the_model(client):
 
 
 def test_logs_never_hold_raw_user_ids(client, auth, caplog):
-    with caplog.at_level(logging.INFO, logger="llm4rec.serving"):
+    with caplog.at_level(logging.DEBUG, logger="llm4rec.serving"):
         client.get("/recommend/user-secret-42")
         client.delete("/users/user-secret-42", headers=auth)
     assert caplog.records and not any("user-secret-42" in record.getMessage() for record in caplog.records)

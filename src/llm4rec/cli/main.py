@@ -263,11 +263,14 @@ def serve(
                              ] = None,
     rate: Annotated[float, typer.Option(min=0.1, help="requests/s allowed per API key")] = 50.0,
     pseudonymize: Annotated[bool, typer.Option(help="log keyed hashes instead of user ids")] = True,
+    cache_size: Annotated[int, typer.Option(min=0, help="users whose results are cached (0: no cache)")
+                          ] = 100_000,
 ) -> None:
     """Serve recommendations over HTTP (the quickstart's ml-100k model unless --model-dir)."""
     from llm4rec.cli.serve import resolve_served_bundle, run_server
 
-    run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize)
+    run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize,
+               cache_size)
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ def resolve_served_bundle(model_dir: Path | None) -> Path:
 
 
 def run_server(bundle: Path, host: str, port: int, feedback_db: Path | None, api_keys_file: Path | None,
-               rate: float, pseudonymize: bool) -> None:
+               rate: float, pseudonymize: bool, cache_size: int) -> None:
     """Serve `bundle` with uvicorn in this process, torch on one thread (see README)."""
     import torch
     import uvicorn
@@ -58,7 +58,8 @@ def run_server(bundle: Path, host: str, port: int, feedback_db: Path | None, api
                       "refused. Set LLM4REC_API_KEYS=key1,key2 or pass --api-keys-file (sha256 hashes).")
     # feedback belongs to the deployment: beside the model folders, root/feedback.sqlite
     settings = ServiceSettings(bundle_path=bundle, feedback_db=feedback_db or bundle.parent.parent / "feedback.sqlite",
-                               api_keys=keys, rate_per_second=rate, pseudonymize=pseudonymize)
+                               api_keys=keys, rate_per_second=rate, pseudonymize=pseudonymize,
+                               cache_size=cache_size)
     app = create_app(settings)
     console.print(f"serving {bundle} on http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")

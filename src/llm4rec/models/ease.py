@@ -54,7 +54,8 @@ class EASE(Recommender):
         )
         weights = precision / -np.diag(precision)
         np.fill_diagonal(weights, 0.0)
-        self.weights_ = weights.astype(np.float32)
+        # C order: scipy's sparse @ dense copies (ravels) a Fortran-ordered operand on every call
+        self.weights_ = np.ascontiguousarray(weights, dtype=np.float32)
         self.n_items_ = interactions.n_items
         return self
 
@@ -68,4 +69,4 @@ class EASE(Recommender):
         return {"weights_": self.weights_}
 
     def _restore(self, state: dict[str, np.ndarray]) -> None:
-        self.weights_ = state["weights_"]
+        self.weights_ = np.ascontiguousarray(state["weights_"])

@@ -79,7 +79,8 @@ class HybridBlend(Recommender):
     def _restore(self, state: dict[str, np.ndarray]) -> None:
         c = self.config
         self.ease_ = EASE(l2=c.l2)
-        self.ease_.weights_, self.ease_.n_items_ = state["weights_"], self.n_items_
+        self.ease_.n_items_ = self.n_items_
+        self.ease_._restore(state)
         self.text_ = None
         if "item_vectors_" in state:
             self.text_ = TextContent(half_life=c.half_life, text_model=c.text_model, template=c.template)

@@ -157,6 +157,7 @@ class SequentialRecommender(Recommender):
         self.modalities_ = modalities
         items = ItemEncoder(n_items, self.config.hidden, modalities, known, self.config.id_dropout)
         self.net_ = SASRecNet(items, self.config)
+        self._frozen_table: torch.Tensor | None = None  # set by _freeze when training ends
         self.n_items_ = n_items
 
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
@@ -193,7 +194,7 @@ class SequentialRecommender(Recommender):
                 if stale >= c.patience:
                     break
         self.net_.load_state_dict(best_state)
-        self.net_.eval()
+        self._freeze()
         self.fit_log_ = {"epochs": self.epochs_, "holdout_ndcg10": best, "seconds": time.perf_counter() - started}
         return self
 
@@ -231,9 +232,22 @@ class SequentialRecommender(Recommender):
         return float(np.mean(np.where(ranks <= 10, 1.0 / np.log2(ranks + 1.0), 0.0)))
 
     @torch.inference_mode()
-    def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+    def _item_table(self) -> torch.Tensor:
+        """The item table of the current weights; cached once training is over, since
+        computing it (text projections of every item) costs most of a one-user request."""
         self.net_.eval()
-        table = self.net_.items()
+        if self._frozen_table is not None:
+            return self._frozen_table
+        return self.net_.items()
+
+    @torch.inference_mode()
+    def _freeze(self) -> None:
+        self.net_.eval()
+        self._frozen_table = self.net_.items()
+
+    @torch.inference_mode()
+    def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+        table = self._item_table()
         out = np.empty((len(histories), self.n_items_), dtype=np.float32)
         for start in range(0, len(histories), 512):
             batch = torch.from_numpy(_left_pad(histories[start : start + 512], self.config.max_len))
@@ -241,11 +255,9 @@ class SequentialRecommender(Recommender):
             out[start : start + len(batch)] = (states @ table[1:].T).numpy()
         return out
 
-    @torch.inference_mode()
     def item_embeddings(self) -> np.ndarray:
         """The output item table the hidden state is scored against (padding row dropped)."""
-        self.net_.eval()
-        return self.net_.items()[1:].numpy()
+        return self._item_table()[1:].numpy()
 
     def _state(self) -> dict[str, np.ndarray]:
         state = {f"net.{k}": v.numpy() for k, v in self.net_.state_dict().items()}
@@ -255,7 +267,7 @@ class SequentialRecommender(Recommender):
         modalities = [state[f"modality_{i}"] for i in range(sum(k.startswith("modality_") for k in state))]
         self._build(self.n_items_, modalities, state["net.items.id_mask"][1:, 0] > 0)
         self.net_.load_state_dict({k[4:]: torch.from_numpy(v) for k, v in state.items() if k.startswith("net.")})
-        self.net_.eval()
+        self._freeze()
 
 
 class SequentialHybrid(SequentialRecommender):

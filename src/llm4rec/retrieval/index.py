@@ -27,11 +27,11 @@ class VectorIndex:
             raise ConfigError(f"VectorIndex needs a non-empty (n_items, d) array; got shape {vectors.shape}")
         self.vectors = vectors
         self.oversample = oversample
+        self.ef_search = ef_search  # candidate list size when walking the graph; higher: better recall, slower
         self.graph: faiss.IndexHNSWFlat | None = None
         if len(vectors) >= exact_below:
             self.graph = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
             self.graph.hnsw.efConstruction = ef_construction
-            self.graph.hnsw.efSearch = ef_search
             self.graph.add(vectors)
 
     def __len__(self) -> int:
@@ -54,8 +54,8 @@ class VectorIndex:
                 scores[row, items] = -np.inf
             return top_k(scores, k)
         width = max(self.oversample * k + max(map(len, exclude), default=0), k)
-        self.graph.hnsw.efSearch = max(self.graph.hnsw.efSearch, width)
-        _, candidates = self.graph.search(queries, width)
+        params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, width))
+        _, candidates = self.graph.search(queries, width, params=params)
         return self._rescore(queries, candidates, exclude, k)
 
     def _rescore(self, queries: np.ndarray, candidates: np.ndarray, exclude: list[np.ndarray], k: int

@@ -97,8 +97,9 @@ class ServedModel:
 class Engine:
     """The service's state: the served model, the feedback store and the result cache."""
 
-    def __init__(self, bundle_path: Path | str, store: FeedbackStore) -> None:
+    def __init__(self, bundle_path: Path | str, store: FeedbackStore, cache_size: int = CACHE_SIZE) -> None:
         self.bundle_path = Path(bundle_path)
+        self.cache_size = cache_size
         self.store = store
         self.served = ServedModel.build(load_bundle(self.bundle_path), store.events())
         self._cache: OrderedDict[str, dict[int, Ranked]] = OrderedDict()  # user -> k -> result
@@ -129,10 +130,10 @@ class Engine:
         items, scores = served.bundle.model.recommend([np.asarray(history)], k, users=users)
         result = served.ranked(items[0], scores[0])
         with self._cache_lock:
-            if epoch == self._cache_epoch:
+            if epoch == self._cache_epoch and self.cache_size > 0:
                 self._cache.setdefault(user_id, {})[k] = result
                 self._cache.move_to_end(user_id)
-                if len(self._cache) > CACHE_SIZE:
+                if len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
         return result, False
 
