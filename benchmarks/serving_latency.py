@@ -30,7 +30,7 @@ import numpy as np
 
 BIN = Path(sys.executable).parent
 MODELS = {"ease": '{"l2": 150}', "seqhybrid": "{}"}
-RATES = (200, 400, 800, 1200, 1600, 2400)
+RATES = (200, 400, 600, 800, 1200, 1600, 2400)
 
 
 def pin(core: int) -> list[str]:
@@ -149,6 +149,8 @@ def measure(model: str, bundle: Path, seconds: float, workdir: Path) -> dict:
     try:
         asyncio.run(open_loop(port, [f"/recommend/{u}?k=10" for u in users], 400))  # fill the cache
         results["cached_200rps"] = asyncio.run(open_loop(port, user_paths(users, int(200 * seconds), 2), 200))
+        # the floor on this machine: the same stack answering GET /health, no model involved
+        results["health_200rps"] = asyncio.run(open_loop(port, ["/health"] * int(200 * seconds), 200))
     finally:
         server.kill()
         server.wait()

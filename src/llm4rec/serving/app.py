@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -101,14 +102,17 @@ def create_app(settings: ServiceSettings) -> ASGIApp:
         return files("llm4rec.serving").joinpath("page.html").read_text()
 
     @app.get("/health")
-    def health() -> Health:
+    async def health() -> Health:
         served = engine.served
         return Health(status="ok", model=served.bundle.model.name, model_version=served.version,
                       items=served.bundle.interactions.n_items, users=len(served.histories))
 
     @app.get("/recommend/{user_id}", response_model=Recommendations)
-    def recommend_user(user_id: str, k: K = 10) -> Response:
-        ranked, cached = engine.recommend_user(user_id, k)
+    async def recommend_user(user_id: str, k: K = 10) -> Response:
+        # A cache hit is answered on the event loop; computing goes to the thread pool.
+        ranked, cached = engine.cached(user_id, k), True
+        if ranked is None:
+            ranked, cached = await run_in_threadpool(engine.recommend_user, user_id, k)
         if cached:
             metrics.cache_hits.inc()
         return respond(ranked, cached)

@@ -111,15 +111,24 @@ class Engine:
 
     # --- reads -------------------------------------------------------------------------
 
+    def cached(self, user_id: str, k: int) -> Ranked | None:
+        """The cached top-k of a user for the served version, if there is one."""
+        version = self.served.version
+        with self._cache_lock:
+            hit = self._cache.get(user_id, {}).get(k)
+            if hit is None or hit.version != version:
+                return None
+            self._cache.move_to_end(user_id)
+            return hit
+
     def recommend_user(self, user_id: str, k: int) -> tuple[Ranked, bool]:
         """Top-k for a known user from their latest history; (result, served from cache)."""
         served = self.served
         with self._cache_lock:
-            hit = self._cache.get(user_id, {}).get(k)
-            if hit is not None and hit.version == served.version:
-                self._cache.move_to_end(user_id)
-                return hit, True
             epoch = self._cache_epoch
+        hit = self.cached(user_id, k)
+        if hit is not None:
+            return hit, True
         history = served.histories.get(user_id)
         if history is None:
             raise UnknownIdError(f"Unknown user {user_id!r}: no history in the served model or its feedback. "
