@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test browser serve bench-serving test-slow lint bench bench-baselines bench-text bench-cold bench-encoder clean
+.PHONY: quickstart test browser serve bench-serving bench-ann test-slow lint bench bench-baselines bench-text bench-cold bench-encoder clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-bench: bench-baselines bench-encoder bench-cold bench-text
+bench: bench-baselines bench-encoder bench-cold bench-text bench-serving bench-ann
 
 bench-baselines: $(STAMP)
 	$(BIN)/python benchmarks/run_baselines.py --out benchmarks/results/baselines.json
@@ -49,6 +49,12 @@ bench-cold: $(STAMP)
 
 bench-encoder: $(STAMP)
 	$(BIN)/python benchmarks/encode_throughput.py
+
+bench-serving: $(STAMP)
+	$(BIN)/python benchmarks/serving_latency.py --out benchmarks/results/serving.json
+
+bench-ann: $(STAMP)
+	$(BIN)/python benchmarks/ann_retrieval.py --n 1000000 --out benchmarks/results/ann.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info
