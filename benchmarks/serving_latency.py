@@ -158,6 +158,37 @@ def measure(model: str, bundle: Path, seconds: float, workdir: Path) -> dict:
     return results
 
 
+BARE_APP = """
+import uvicorn
+from fastapi import FastAPI
+app = FastAPI()
+
+@app.get("/ping")
+async def ping() -> dict:
+    return {"ok": True}
+
+uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=False)
+"""
+
+
+def bare_fastapi(seconds: float) -> dict:
+    """The floor of the measurement: a bare FastAPI endpoint, same server stack and client."""
+    port = free_port()
+    server = subprocess.Popen(pin(0) + [sys.executable, "-c", BARE_APP.replace("{port}", str(port))],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        return asyncio.run(open_loop(port, ["/ping"] * int(200 * seconds), 200))
+    finally:
+        server.kill()
+        server.wait()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -176,9 +207,11 @@ def main() -> None:
     if pin(1):
         os.sched_setaffinity(0, {1})  # the load generator on core 1, the server on core 0
     results = [measure(m, ensure_bundle(m, MODELS[m], root), args.seconds, workdir) for m in args.models.split(",")]
+    reference = bare_fastapi(args.seconds)
+    print("bare FastAPI endpoint", reference)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"command": "python " + " ".join(sys.argv), "cpu_count": os.cpu_count(),
-                                    "results": results}, indent=2) + "\n")
+                                    "bare_fastapi_200rps": reference, "results": results}, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 

@@ -1,4 +1,5 @@
-"""`llm4rec` commands: models, evaluate, quickstart, recommend, profile, inspect, split, train, serve."""
+"""`llm4rec` commands: models, evaluate, quickstart, recommend, profile, explain, inspect, split, train,
+serve."""
 
 from __future__ import annotations
 
@@ -249,6 +250,37 @@ def train(
     folder = save_bundle(fitted, everything, made.catalog, out or bundles_root(), metrics, made.name)
     console.print(f"fitted {model} on {len(everything):,} interactions in {metrics['fit_seconds']:.1f} s; "
                   f"bundle written to {folder}")
+
+
+@app.command()
+def explain(
+    user: Annotated[str, typer.Option(help="a user id of the served data")],
+    item: Annotated[list[str] | None, typer.Option(help="explain this item (repeatable) instead of the top k")] = None,
+    k: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    model_dir: Annotated[Path | None, typer.Option(
+        help="a bundle folder or root (default: the quickstart's ml-100k bundle)")] = None,
+    language: Annotated[str, typer.Option(help="en or zh")] = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON only")] = False,
+) -> None:
+    """Why each item is recommended to a user: the history items that raise its score most,
+    the user's categories it matches, its popularity, and a sentence built from them."""
+    from llm4rec.cli.serve import resolve_served_bundle
+    from llm4rec.explain.sentences import LANGUAGES, explain_recommendations
+    from llm4rec.serving.bundle import load_bundle
+
+    if language not in LANGUAGES:
+        fail(f"--language must be one of {', '.join(LANGUAGES)}")
+    bundle = load_bundle(resolve_served_bundle(model_dir))
+    interactions = bundle.interactions
+    history = interactions.histories()[interactions.users.index(user, "user")]
+    items = interactions.items.indices(item) if item else bundle.model.recommend([history], k)[0][0]
+    explained = explain_recommendations(bundle.model, interactions, bundle.catalog, user, history, items, language)
+    if as_json:
+        print(json.dumps(explained, indent=2, ensure_ascii=False))
+        return
+    console.print(f"[bold]{bundle.model.name}[/] ({bundle.version}) for user {user}, {len(history)} items in history")
+    for rank, entry in enumerate(explained["recommendations"], 1):
+        console.print(f"{rank:2d}. [bold]{entry['title']}[/] ({entry['score']:.3f})  {entry['explanation']}")
 
 
 @app.command()

@@ -1,0 +1,80 @@
+"""A sentence built only from an item's evidence, in English or Chinese, and the JSON form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.ids import IdMap
+from llm4rec.data.interactions import Interactions
+from llm4rec.explain.evidence import Evidence, explain
+from llm4rec.models.base import Recommender
+
+LANGUAGES = ("en", "zh")
+HEAD_PERCENTILE = 0.9  # items more popular than 90 % of the catalogue are "widely liked"
+TAIL_PERCENTILE = 0.5  # items in the less popular half are "lesser-known"
+
+
+def _titles(ids: list[str], catalog: ItemCatalog | None) -> list[str]:
+    return catalog.titles(ids) if catalog is not None else ids
+
+
+def _join(parts: list[str], language: str) -> str:
+    if language == "zh":
+        return "、".join(parts)
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def sentence(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, language: str = "en") -> str:
+    """E.g. "Because you liked Star Wars and Return of the Jedi: also Sci-Fi and Action, widely
+    liked (more popular than 97 % of items)." Every title and category named is evidence."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}; got {language!r}")
+    titles = _titles([items.ids[i] for i in evidence.history_items], catalog)
+    percent = int(100 * evidence.popularity_percentile)  # floor: never "more popular than 100 %"
+    if language == "zh":
+        reason = f"因为你喜欢{_join([f'《{t}》' for t in titles], 'zh')}" if titles else "符合你的整体口味"
+        parts = [f"同样属于{_join(evidence.attributes, 'zh')}"] if evidence.attributes else []
+        if evidence.popularity_percentile >= HEAD_PERCENTILE:
+            parts.append(f"很受欢迎（比{percent}%的条目更热门）")
+        elif evidence.popularity_percentile < TAIL_PERCENTILE:
+            parts.append("一个不太为人所知的选择")
+        return reason + ("：" + "，".join(parts) if parts else "") + "。"
+    reason = f"Because you liked {_join(titles, 'en')}" if titles else "It fits your overall taste"
+    parts = [f"also {_join(evidence.attributes, 'en')}"] if evidence.attributes else []
+    if evidence.popularity_percentile >= HEAD_PERCENTILE:
+        parts.append(f"widely liked (more popular than {percent} % of items)")
+    elif evidence.popularity_percentile < TAIL_PERCENTILE:
+        parts.append("a lesser-known pick")
+    return reason + (": " + ", ".join(parts) if parts else "") + "."
+
+
+def as_json(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, explanation: str) -> dict[str, Any]:
+    """One entry of `llm4rec explain --json`'s "recommendations" list."""
+    item_id = str(items.ids[evidence.item])
+    return {
+        "item_id": item_id,
+        "title": _titles([item_id], catalog)[0],
+        "score": round(evidence.score, 6),
+        "evidence": {
+            "history_items": [str(items.ids[i]) for i in evidence.history_items],
+            "attributes": evidence.attributes,
+            "popularity": {"interactions": evidence.interactions,
+                           "percentile": round(evidence.popularity_percentile, 4)},
+        },
+        "explanation": explanation,
+    }
+
+
+def explain_recommendations(model: Recommender, interactions: Interactions, catalog: ItemCatalog | None,
+                            user_id: str, history: np.ndarray, items: np.ndarray,
+                            language: str = "en") -> dict[str, Any]:
+    """`{"user_id", "recommendations": [{item_id, title, score, evidence, explanation}]}` for
+    `items` recommended after `history`."""
+    entries = []
+    for evidence in explain(model, history, items, interactions, catalog):
+        text = sentence(evidence, interactions.items, catalog, language)
+        entries.append(as_json(evidence, interactions.items, catalog, text))
+    return {"user_id": str(user_id), "recommendations": entries}
