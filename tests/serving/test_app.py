@@ -173,3 +173,24 @@ def test_openapi_and_page(client):
             "/admin/reload", "/health"} <= set(spec["paths"])
     page = client.get("/")
     assert page.status_code == 200 and "<script>" in page.text
+
+
+def test_explanations_on_request_cite_the_users_history(client, ml100k_loo):
+    plain = client.get("/recommend/1?k=3").json()
+    assert all(item["explanation"] is None for item in plain["items"])
+    explained = client.get("/recommend/1?k=3&explain=true").json()
+    assert ids(explained) == ids(plain)
+    history_titles = set(ml100k_loo.catalog.titles(ml100k_loo.train.items.ids[
+        ml100k_loo.train.histories()[ml100k_loo.train.users.index("1")]]))
+    for item in explained["items"]:
+        assert item["explanation"].startswith("Because you liked")
+        assert any(title in item["explanation"] for title in history_titles)
+    visitor = client.post("/recommend", json={"items": ["50", "181"], "k": 2, "explain": True}).json()
+    assert all("Star Wars" in item["explanation"] or "Return of the Jedi" in item["explanation"]
+               for item in visitor["items"])
+
+
+def test_profile_of_a_user_in_plain_language(client):
+    body = client.get("/users/1/profile").json()
+    assert body["summary"].startswith("Mostly") and body["profile"]["top_genres"][0]["value"] == "Drama"
+    assert client.get("/users/nobody/profile").status_code == 404

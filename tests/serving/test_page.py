@@ -64,6 +64,8 @@ def test_page_recommends_for_a_user_and_for_liked_titles(base_url, browser):
     browser.find_element(By.ID, "by-user").click()
     wait.until(ready.text_to_be_present_in_element((By.ID, "results-title"), "user 1"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#results tr")) == 11  # header + 10
+    assert browser.find_element(By.CSS_SELECTOR, "#results .why").text.startswith("Because you liked")
+    wait.until(ready.text_to_be_present_in_element((By.ID, "profile"), "Mostly"))
 
     browser.find_element(By.ID, "title-search").send_keys("Star Wars")
     wait.until(ready.text_to_be_present_in_element((By.ID, "suggestions"), "Star Wars"))
@@ -72,7 +74,9 @@ def test_page_recommends_for_a_user_and_for_liked_titles(base_url, browser):
     browser.find_element(By.ID, "by-items").click()
     wait.until(ready.text_to_be_present_in_element((By.ID, "results-title"), "for you"))
     rows = browser.find_elements(By.CSS_SELECTOR, "#results tr")
-    assert len(rows) == 11 and "Star Wars" not in rows[1].text
+    first_title = rows[1].find_elements(By.TAG_NAME, "td")[1].text.splitlines()[0]
+    assert len(rows) == 11 and first_title != "Star Wars"
+    assert "Star Wars" in rows[1].find_element(By.CSS_SELECTOR, ".why").text  # the one liked title, cited
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "serving-page.png"))
 

@@ -187,7 +187,8 @@ def profile(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON only")] = False,
 ) -> None:
     """A readable profile of a user from the training part of the data (nothing after the
-    split point): top categories, keywords, typical era and price, their own words."""
+    split point): top categories, recent shift of taste, keywords, typical era and price,
+    their own words; in plain language and as JSON."""
     from llm4rec.cli.recommend import user_profile
 
     made, load_report = load_split(_source(split_dir, data))
@@ -197,6 +198,9 @@ def profile(
     if as_json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
+        from llm4rec.profiles.summary import describe
+
+        console.print(f"[bold]user {user}[/]: {describe(summary)}")
         console.print_json(data=summary)
 
 

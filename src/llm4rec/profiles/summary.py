@@ -19,6 +19,8 @@ STOPWORDS = {
     "de", "la", "le", "el", "i", "ii", "iii",
 }
 YEAR_IN_TITLE = re.compile(r"\((\d{4})\)")
+RECENT_ITEMS = 10  # the window compared with the whole history for a shift of taste
+SHIFT_MIN = 0.1  # share gained in that window to count as a shift
 
 
 def _tokens(text: str) -> list[str]:
@@ -50,6 +52,44 @@ def _weighted_top(values: pd.Series, weights: np.ndarray, top: int) -> list[dict
     return [{"value": v, "weight": round(w / total, 3)} for v, w in totals.most_common(top)]
 
 
+def _recent_shift(values: pd.Series, top: int, recent: int = RECENT_ITEMS) -> list[dict[str, Any]]:
+    """Values whose share among the last `recent` items exceeds their share over the whole
+    history by at least SHIFT_MIN: where the user's taste has been moving lately."""
+    if len(values) < 2 * recent:
+        return []
+    overall = {e["value"]: e["weight"] for e in _weighted_top(values, np.ones(len(values)), len(values))}
+    lately = _weighted_top(values.iloc[-recent:], np.ones(recent), top)
+    rising = [{"value": e["value"], "from": overall.get(e["value"], 0.0), "to": e["weight"]} for e in lately
+              if e["weight"] - overall.get(e["value"], 0.0) >= SHIFT_MIN]
+    return sorted(rising, key=lambda e: e["to"] - e["from"], reverse=True)
+
+
+def describe(profile: dict[str, Any], language: str = "en") -> str:
+    """The profile as one or two plain sentences (English or Chinese)."""
+    parts = []
+    for key, entries in profile.items():
+        if key.startswith("top_") and entries:
+            tops = [f"{e['value']} ({round(100 * e['weight'])} %)" for e in entries[:3]]
+            parts.append(("主要喜欢 " if language == "zh" else "Mostly ") + ", ".join(tops))
+        if key.startswith("recent_shift_") and entries:
+            rising = ", ".join(e["value"] for e in entries[:2])
+            parts.append(f"最近更多 {rising}" if language == "zh" else f"lately more {rising}")
+    era = profile.get("typical_era")
+    if era:
+        low, high = era["range_10_90"]
+        parts.append(f"年代多在 {low}–{high}（中位 {era['median_year']}）" if language == "zh"
+                     else f"mostly from {low}–{high} (median {era['median_year']})")
+    if "typical_price" in profile:
+        parts.append(f"典型价格 {profile['typical_price']:.2f}" if language == "zh"
+                     else f"typical price {profile['typical_price']:.2f}")
+    if profile.get("keywords"):
+        words = ", ".join(profile["keywords"][:5])
+        parts.append(f"关键词：{words}" if language == "zh" else f"keywords: {words}")
+    if not parts:
+        return "暂无足够历史。" if language == "zh" else "Not enough history yet to say."
+    return ("；".join(parts) + "。") if language == "zh" else "; ".join(parts) + "."
+
+
 def _years(rows: pd.DataFrame) -> np.ndarray:
     if "year" in rows and pd.api.types.is_numeric_dtype(rows["year"]):
         years = rows["year"].to_numpy(dtype=float)
@@ -74,6 +114,9 @@ def readable_profile(history: np.ndarray, items: IdMap, catalog: ItemCatalog | N
     for column in catalog.text_columns:
         if rows[column].astype(str).str.contains("|", regex=False).any() or column in ("category", "brand"):
             profile[f"top_{column}"] = _weighted_top(rows[column], weights, top)
+            shift = _recent_shift(rows[column], top)
+            if shift:
+                profile[f"recent_shift_{column}"] = shift
     if item_texts is not None:
         profile["keywords"] = keywords([item_texts[i] for i in history], weights, item_texts)
     years = _years(rows)

@@ -32,6 +32,7 @@ from llm4rec.serving.schemas import (
     RecommendedItem,
     RecommendRequest,
     Reloaded,
+    UserProfile,
 )
 from llm4rec.serving.security import ApiKeys, BodySizeLimit, Pseudonymizer, RateLimiter
 
@@ -69,6 +70,7 @@ def require_key(request: Request, x_api_key: Annotated[str | None, Header()] = N
 
 Authorised = Annotated[str, Depends(require_key)]
 K = Annotated[int, Query(ge=1, le=MAX_K, description="How many items")]
+Explain = Annotated[bool, Query(description="Add an explanation from the user's history to each item")]
 
 
 def create_app(settings: ServiceSettings) -> ASGIApp:
@@ -88,11 +90,12 @@ def create_app(settings: ServiceSettings) -> ASGIApp:
 
     model_changed()
 
-    def respond(ranked: Ranked, cached: bool = False) -> Response:
+    def respond(ranked: Ranked, cached: bool = False, explanations: list[str] | None = None) -> Response:
         """JSON of a ranked list, serialised once here: returning a Response skips FastAPI's
         second validation of the same data, a third of a cached answer's time."""
-        items = [RecommendedItem(item_id=i, title=t, score=s)
-                 for i, t, s in zip(ranked.item_ids, ranked.titles, ranked.scores, strict=True)]
+        explanations = explanations or [None] * len(ranked.item_ids)
+        items = [RecommendedItem(item_id=i, title=t, score=s, explanation=e)
+                 for i, t, s, e in zip(ranked.item_ids, ranked.titles, ranked.scores, explanations, strict=True)]
         body = Recommendations(items=items, model=engine.served.bundle.model.name, model_version=ranked.version,
                                cached=cached)
         return Response(body.model_dump_json(), media_type="application/json")
@@ -108,18 +111,31 @@ def create_app(settings: ServiceSettings) -> ASGIApp:
                       items=served.bundle.interactions.n_items, users=len(served.histories))
 
     @app.get("/recommend/{user_id}", response_model=Recommendations)
-    async def recommend_user(user_id: str, k: K = 10) -> Response:
+    async def recommend_user(user_id: str, k: K = 10, explain: Explain = False) -> Response:
         # A cache hit is answered on the event loop; computing goes to the thread pool.
         ranked, cached = engine.cached(user_id, k), True
         if ranked is None:
             ranked, cached = await run_in_threadpool(engine.recommend_user, user_id, k)
         if cached:
             metrics.cache_hits.inc()
-        return respond(ranked, cached)
+        explanations = None
+        if explain:
+            history = engine.user_history(user_id)
+            explanations = await run_in_threadpool(engine.explanations, history, ranked.item_ids)
+        return respond(ranked, cached, explanations)
+
+    @app.get("/users/{user_id}/profile")
+    def profile(user_id: str) -> UserProfile:
+        """What the user's history says about them: top categories, shift of taste, era."""
+        return UserProfile(**engine.profile(user_id))
 
     @app.post("/recommend", response_model=Recommendations)
     def recommend_items(request: RecommendRequest) -> Response:
-        return respond(engine.recommend_items(request.items, request.query, request.k, request.query_weight))
+        ranked = engine.recommend_items(request.items, request.query, request.k, request.query_weight)
+        explanations = None
+        if request.explain:
+            explanations = engine.explanations(engine.served.item_index(request.items), ranked.item_ids)
+        return respond(ranked, explanations=explanations)
 
     @app.get("/similar/{item_id}", response_model=Recommendations)
     def similar(item_id: str, k: K = 10) -> Response:

@@ -129,14 +129,11 @@ class Engine:
         hit = self.cached(user_id, k)
         if hit is not None:
             return hit, True
-        history = served.histories.get(user_id)
-        if history is None:
-            raise UnknownIdError(f"Unknown user {user_id!r}: no history in the served model or its feedback. "
-                                 "Use POST /recommend with items or a query for new visitors.")
+        history = self.user_history(user_id)
         users = None
         if user_id in served.known_users:
             users = np.array([served.bundle.interactions.users.index(user_id)])
-        items, scores = served.bundle.model.recommend([np.asarray(history)], k, users=users)
+        items, scores = served.bundle.model.recommend([history], k, users=users)
         result = served.ranked(items[0], scores[0])
         with self._cache_lock:
             if epoch == self._cache_epoch and self.cache_size > 0:
@@ -177,9 +174,32 @@ class Engine:
             items, scores = served.bundle.model.similar_items(item, k)
         return served.ranked(items[0], scores[0])
 
-    def history(self, user_id: str) -> list[str]:
+    def explanations(self, history: np.ndarray, item_ids: list[str], language: str = "en") -> list[str]:
+        """A sentence per item from its evidence in `history` (see llm4rec.explain)."""
+        from llm4rec.explain.evidence import explain
+        from llm4rec.explain.sentences import sentence
+
         served = self.served
-        return served.bundle.interactions.items.ids[served.histories.get(user_id, [])].tolist()
+        items = served.item_index(item_ids)
+        model, interactions, catalog = served.bundle.model, served.bundle.interactions, served.bundle.catalog
+        return [sentence(e, interactions.items, catalog, language)
+                for e in explain(model, history, items, interactions, catalog)]
+
+    def profile(self, user_id: str) -> dict:
+        """The readable profile of a user's current history, with its plain-language summary."""
+        from llm4rec.profiles.summary import describe, readable_profile
+
+        served = self.served
+        profile = readable_profile(self.user_history(user_id), served.bundle.interactions.items, served.bundle.catalog)
+        return {"user_id": user_id, "summary": describe(profile), "profile": profile}
+
+    def user_history(self, user_id: str) -> np.ndarray:
+        """A known user's item indices, oldest first, feedback included."""
+        history = self.served.histories.get(user_id)
+        if history is None:
+            raise UnknownIdError(f"Unknown user {user_id!r}: no history in the served model or its feedback. "
+                                 "Use POST /recommend with items or a query for new visitors.")
+        return np.asarray(history, dtype=np.int64)
 
     # --- writes ------------------------------------------------------------------------
 

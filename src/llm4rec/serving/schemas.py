@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm4rec.ranking.query import DEFAULT_QUERY_WEIGHT
@@ -12,6 +14,7 @@ class RecommendedItem(BaseModel):
     item_id: str
     title: str
     score: float
+    explanation: str | None = Field(None, description="Why, from the user's own history (when asked for)")
 
 
 class Recommendations(BaseModel):
@@ -29,6 +32,7 @@ class RecommendRequest(BaseModel):
     query: str | None = Field(None, max_length=1000, description="A natural-language request")
     k: int = Field(10, ge=1, le=1000)
     query_weight: float = Field(DEFAULT_QUERY_WEIGHT, ge=0, le=1)
+    explain: bool = Field(False, description="Add an explanation to each item (liked items only, not the query)")
 
 
 class FeedbackBatch(BaseModel):
@@ -59,3 +63,9 @@ class Health(BaseModel):
 class Reloaded(BaseModel):
     previous_version: str
     model_version: str
+
+
+class UserProfile(BaseModel):
+    user_id: str
+    summary: str = Field(description="The profile in plain language")
+    profile: dict[str, Any] = Field(description="Top categories with weights, recent shift, era, keywords")

@@ -1,0 +1,67 @@
+"""Explanations on real data: grounded in the user's history, faithful, worded from evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from llm4rec.explain.evidence import explain, faithful, leave_one_out
+from llm4rec.explain.sentences import explain_recommendations, sentence
+from llm4rec.models.ease import EASE
+from llm4rec.models.text_content import TextContent
+
+
+@pytest.fixture(scope="module")
+def ease(ml100k_loo):
+    return EASE(l2=150.0).fit(ml100k_loo.train)
+
+
+def test_leave_one_out_equals_the_ease_weights(ease, ml100k_loo):
+    history = ml100k_loo.train.histories()[0]
+    items = np.array([49, 180])
+    drops = leave_one_out(ease, history, items)
+    assert np.allclose(drops, ease.weights_[np.ix_(history, items)].T, atol=1e-5)
+
+
+@pytest.mark.parametrize("model_name", ["ease", "text"])
+def test_cited_items_come_from_the_history_and_removing_them_lowers_the_score(model_name, ease, ml100k_loo):
+    model = ease if model_name == "ease" else TextContent().fit(ml100k_loo.train, ml100k_loo.catalog)
+    histories = ml100k_loo.train.histories()
+    verdicts = []
+    for user in range(0, 300, 15):
+        items = model.recommend([histories[user]], 5)[0][0]
+        for evidence in explain(model, histories[user], items, ml100k_loo.train, ml100k_loo.catalog):
+            assert set(evidence.history_items) <= set(histories[user]) and len(evidence.history_items) <= 3
+            assert evidence.contributions == sorted(evidence.contributions, reverse=True)
+            verdicts.append(faithful(model, histories[user], evidence))
+    cited = [v for v in verdicts if v is not None]
+    assert len(cited) >= 0.9 * len(verdicts) and np.mean(cited) >= 0.9
+
+
+def test_the_sentence_names_only_evidence(ease, ml100k_loo):
+    train, catalog = ml100k_loo.train, ml100k_loo.catalog
+    history = train.histories()[train.users.index("1")]
+    items = ease.recommend([history], 3)[0][0]
+    for evidence in explain(ease, history, items, train, catalog):
+        english = sentence(evidence, train.items, catalog)
+        for title in catalog.titles(train.items.ids[evidence.history_items]):
+            assert title in english and f"《{title}》" in sentence(evidence, train.items, catalog, "zh")
+        assert english.startswith("Because you liked") and all(a in english for a in evidence.attributes)
+
+
+def test_json_shape(ease, ml100k_loo):
+    train = ml100k_loo.train
+    history = train.histories()[train.users.index("1")]
+    out = explain_recommendations(ease, train, ml100k_loo.catalog, "1", history, np.array([train.items.index("50")]))
+    assert set(out) == {"user_id", "recommendations"} and out["user_id"] == "1"
+    entry = out["recommendations"][0]
+    assert set(entry) == {"item_id", "title", "score", "evidence", "explanation"}
+    assert entry["item_id"] == "50" and entry["title"] == "Star Wars"
+    assert set(entry["evidence"]) == {"history_items", "attributes", "popularity"}
+    assert all(isinstance(i, str) for i in entry["evidence"]["history_items"])
+
+
+def test_an_empty_history_explains_without_citing(ease, ml100k_loo):
+    (evidence,) = explain(ease, np.zeros(0, np.int64), np.array([49]), ml100k_loo.train, ml100k_loo.catalog)
+    assert evidence.history_items == [] and faithful(ease, np.zeros(0, np.int64), evidence) is None
+    assert sentence(evidence, ml100k_loo.train.items, ml100k_loo.catalog).startswith("It fits your overall taste")
