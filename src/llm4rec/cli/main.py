@@ -221,7 +221,14 @@ def quickstart(
         console.print(gain)
     best = max(results, key=lambda r: r.test["NDCG@10"])
     sample_recommendations(best, made.catalog)
-    publish_best(results, made)
+    bundle = publish_best(results, made)
+    from llm4rec.evaluation.html_report import write_report
+    from llm4rec.serving.bundle import load_bundle
+
+    served = load_bundle(bundle)
+    report_html = write_report(out_dir / "results.json", served.model, served.interactions, served.catalog,
+                               out_dir / "report.html")
+    console.print(f"wrote {report_html}")
     console.print(f"[bold]quickstart finished in {time.perf_counter() - started:.1f} s[/]")
 
 
@@ -285,6 +292,29 @@ def explain(
     console.print(f"[bold]{bundle.model.name}[/] ({bundle.version}) for user {user}, {len(history)} items in history")
     for rank, entry in enumerate(explained["recommendations"], 1):
         console.print(f"{rank:2d}. [bold]{entry['title']}[/] ({entry['score']:.3f})  {entry['explanation']}")
+
+
+@app.command()
+def report(
+    results_dir: Annotated[Path, typer.Argument(
+        help="a folder with an `evaluate` results.json (details beside it), or such a JSON file")],
+    model_dir: Annotated[Path | None, typer.Option(
+        help="bundle for the user cards (default: the newest under $LLM4REC_CACHE/bundles)")] = None,
+    out: Annotated[Path | None, typer.Option(help="HTML file (default RESULTS_DIR/report.html)")] = None,
+) -> None:
+    """Write one self-contained HTML report: metrics with intervals, slices, interests, an
+    item map and per-user cards with recommendations, explanations and profiles."""
+    from llm4rec.cli.serve import resolve_served_bundle
+    from llm4rec.evaluation.html_report import write_report
+    from llm4rec.serving.bundle import load_bundle
+
+    results = results_dir if results_dir.is_file() else results_dir / "results.json"
+    if not results.exists():
+        fail(f"{results_dir} has no results.json; write one with `llm4rec evaluate --out {results}`")
+    bundle = load_bundle(resolve_served_bundle(model_dir))
+    written = write_report(results, bundle.model, bundle.interactions, bundle.catalog,
+                           out or results.with_name("report.html"))
+    console.print(f"wrote {written}")
 
 
 @app.command()
