@@ -56,8 +56,8 @@ bench-serving: $(STAMP)
 bench-ann: $(STAMP)
 	$(BIN)/python benchmarks/ann_retrieval.py --n 1000000 --out benchmarks/results/ann.json
 
-clean:
-	rm -rf $(VENV) build *.egg-info
-
 bench-explain: $(STAMP)
 	$(BIN)/python benchmarks/explain_faithfulness.py --out benchmarks/results/explain.json
+
+clean:
+	rm -rf $(VENV) build *.egg-info
