@@ -58,6 +58,7 @@ bench-ann: $(STAMP)
 
 bench-explain: $(STAMP)
 	$(BIN)/python benchmarks/explain_faithfulness.py --out benchmarks/results/explain.json
+	$(BIN)/python benchmarks/explain_wording.py --out benchmarks/results/explain_wording.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info

