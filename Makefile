@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain test-slow lint bench bench-baselines bench-text bench-cold bench-encoder clean
+.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain bench-attack test-slow lint bench bench-baselines bench-text bench-cold bench-encoder clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-bench: bench-baselines bench-encoder bench-cold bench-text bench-serving bench-ann bench-explain
+bench: bench-baselines bench-encoder bench-cold bench-text bench-serving bench-ann bench-explain bench-attack
 
 bench-baselines: $(STAMP)
 	$(BIN)/python benchmarks/run_baselines.py --out benchmarks/results/baselines.json
@@ -59,6 +59,9 @@ bench-ann: $(STAMP)
 bench-explain: $(STAMP)
 	$(BIN)/python benchmarks/explain_faithfulness.py --out benchmarks/results/explain.json
 	$(BIN)/python benchmarks/explain_wording.py --out benchmarks/results/explain_wording.json
+
+bench-attack: $(STAMP)
+	$(BIN)/llm4rec attack-eval --out benchmarks/results/attack-eval.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from llm4rec.cli.console import console, fail, results_table, settings_lines, show_report, write_json
 from llm4rec.data.inspect import summarize, summarize_split
@@ -330,6 +331,46 @@ def report(
     written = write_report(results, bundle.model, bundle.interactions, bundle.catalog,
                            out or results.with_name("report.html"))
     console.print(f"wrote {written}")
+
+
+@app.command("attack-eval")
+def attack_eval(
+    out: Annotated[Path, typer.Option(help="results JSON")] = Path("attack-eval.json"),
+    data: Annotated[str, typer.Option(help="a dataset with ratings; its leave-one-out train part is attacked")
+                    ] = "ml-100k",
+    attacks: Annotated[str, typer.Option(help="comma-separated: random,average,bandwagon,segment")
+                       ] = "random,average,bandwagon,segment",
+    sizes: Annotated[str, typer.Option(help="fake users as shares of the real users")] = "0.01,0.03,0.05,0.1",
+    filler: Annotated[float, typer.Option(min=0.001, max=0.5, help="filler items as a share of the catalogue")
+                      ] = 0.05,
+    model: Annotated[str, typer.Option(help="the model whose top-10 the attack tries to enter")] = "ease",
+    seed: int = 0,
+) -> None:
+    """Inject shilling attacks, detect the fake users without labels, filter them, and
+    report detection precision/recall and the pushed item's HR@10 before, attacked, filtered."""
+    from dataclasses import asdict
+
+    from llm4rec.feedback.attacks import Attack, choose_target
+    from llm4rec.feedback.shilling import evaluate_attack
+    from llm4rec.progress import track
+
+    made, load_report = load_split(data)
+    show_report(load_report)
+    target = choose_target(made.train, seed)
+    grid = [(a.strip(), float(s)) for a in attacks.split(",") for s in sizes.split(",")]
+    results = [asdict(evaluate_attack(made.train, made.catalog, Attack(kind, size, filler, target, seed), model))
+               for kind, size in track(grid, "attacks")]
+    write_json(out, {"data": made.name, "target_item": str(made.train.items.ids[target]), "model": model,
+                     "results": results})
+    table = Table(title=f"shilling attacks on {made.name} (target item {made.train.items.ids[target]}, {model})")
+    for column in ("attack", "size", "precision", "recall", "HR@10 before", "attacked", "filtered"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(r["attack"], f"{r['size']:.2f}", f"{r['precision']:.3f}", f"{r['recall']:.3f}",
+                      f"{r['target_hr10_before']:.4f}", f"{r['target_hr10_attacked']:.4f}",
+                      f"{r['target_hr10_filtered']:.4f}")
+    console.print(table)
+    console.print(f"wrote {out}")
 
 
 @app.command()
