@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from llm4rec.errors import ConfigError
+from llm4rec.evaluation.attacks import evaluate_attack
 from llm4rec.feedback.attacks import ATTACKS, Attack, choose_target, inject, segment_items
-from llm4rec.feedback.shilling import detect_fakes, evaluate_attack
+from llm4rec.feedback.shilling import detect_fakes
 
 
 @pytest.fixture(scope="module")

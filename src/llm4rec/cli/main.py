@@ -350,8 +350,8 @@ def attack_eval(
     report detection precision/recall and the pushed item's HR@10 before, attacked, filtered."""
     from dataclasses import asdict
 
+    from llm4rec.evaluation.attacks import evaluate_attack
     from llm4rec.feedback.attacks import Attack, choose_target
-    from llm4rec.feedback.shilling import evaluate_attack
     from llm4rec.progress import track
 
     made, load_report = load_split(data)
