@@ -31,6 +31,17 @@ SplitDir = Annotated[Path | None, typer.Option("--split-dir", help="train/valid/
 Data = Annotated[str | None, typer.Option("--data", help="ml-100k or a raw data path (see `inspect`)")]
 Protocol = Annotated[str, typer.Option(help=f"how to split raw data: {', '.join(SPLITTERS)}")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad-rows", help="skip (and count) bad rows instead of failing")]
+Pseudonymize = Annotated[bool, typer.Option(
+    "--pseudonymize", help="replace user ids by keyed hashes (key: $LLM4REC_PSEUDONYM_KEY or --key-file)")]
+KeyFile = Annotated[Path | None, typer.Option(help="file holding the pseudonym key")]
+
+
+def _private(split: Split, pseudonymize: bool, key_file: Path | None) -> Split:
+    if not pseudonymize:
+        return split
+    from llm4rec.data.privacy import pseudonym_key, pseudonymize_split
+
+    return pseudonymize_split(split, pseudonym_key(key_file))
 
 
 def _source(split_dir: Path | None, data: str | None) -> str:
@@ -138,10 +149,13 @@ def split(
     out: Annotated[Path, typer.Option(help="folder to write train/valid/test.tsv (+ items.tsv)")],
     protocol: Protocol = "loo",
     skip_bad_rows: SkipBad = False,
+    pseudonymize: Pseudonymize = False,
+    key_file: KeyFile = None,
 ) -> None:
     """Split raw data and write it in the split-directory layout."""
     made, load_report = load_split(source, protocol, skip_bad_rows)
     show_report(load_report)
+    made = _private(made, pseudonymize, key_file)
     write_split_dir(made, out)
     console.print(f"wrote {out}: {made.protocol}; train {len(made.train):,} / valid {len(made.valid):,} "
                   f"/ test {len(made.test):,} rows")
@@ -242,6 +256,8 @@ def train(
     params_from: Annotated[Path | None, typer.Option(
         help="an `evaluate` results JSON: use the settings it chose for --model")] = None,
     out: Annotated[Path | None, typer.Option(help="bundle root (default $LLM4REC_CACHE/bundles)")] = None,
+    pseudonymize: Pseudonymize = False,
+    key_file: KeyFile = None,
 ) -> None:
     """Fit a model on all of the data and save it as a new versioned bundle to serve."""
     from llm4rec.serving.bundle import bundles_root, save_bundle
@@ -255,6 +271,7 @@ def train(
         settings, metrics = evaluated[model]["params"], {"evaluated_as": evaluated[model]}
     made, load_report = load_split(_source(split_dir, data))
     show_report(load_report)
+    made = _private(made, pseudonymize, key_file)
     everything = made.train_valid().concat(made.test)
     started = time.perf_counter()
     fitted = create_model(model, **settings).fit(everything, made.catalog)
@@ -371,6 +388,28 @@ def attack_eval(
                       f"{r['target_hr10_filtered']:.4f}")
     console.print(table)
     console.print(f"wrote {out}")
+
+
+@app.command()
+def forget(
+    user: Annotated[str, typer.Option(help="the user id to erase")],
+    bundles: Annotated[Path | None, typer.Option(help="bundle root (default $LLM4REC_CACHE/bundles)")] = None,
+    feedback_db: Annotated[Path | None, typer.Option(help="feedback store (default: BUNDLES/feedback.sqlite)")
+                           ] = None,
+) -> None:
+    """Remove a user from everything llm4rec stored: feedback events, and their rows, id and
+    per-user model state in every bundle. (Stop or reload a running server afterwards: its
+    memory still holds what it loaded; DELETE /users/{id} does both at once.)"""
+    from llm4rec.serving.bundle import all_bundles, bundles_root, forget_user_in_bundle, load_bundle
+    from llm4rec.serving.feedback_store import FeedbackStore
+
+    root = bundles or bundles_root()
+    database = feedback_db or root / "feedback.sqlite"
+    events = FeedbackStore(database).delete_user(user) if database.exists() else 0
+    touched = [folder for folder in all_bundles(root) if forget_user_in_bundle(load_bundle(folder), user)] \
+        if root.exists() else []
+    console.print(f"removed user {user}: {events} feedback events from {database}; history, id and per-user "
+                  f"model state from {len(touched)} bundle(s)" + "".join(f"\n  {f}" for f in touched))
 
 
 @app.command()

@@ -11,6 +11,7 @@ import pandas as pd
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.ids import IdMap
+from llm4rec.data.privacy import scrub_pii
 from llm4rec.profiles.vectors import recency_weights
 
 STOPWORDS = {
@@ -133,10 +134,11 @@ def readable_profile(history: np.ndarray, items: IdMap, catalog: ItemCatalog | N
 
 
 def texts_before(user_texts: pd.DataFrame | None, user_id: str, cutoff: float) -> list[str]:
-    """The user's own texts (reviews, tags, searches) written strictly before `cutoff`: a
-    profile for evaluation must not read anything from the test period."""
+    """The user's own texts (reviews, tags, searches) written strictly before `cutoff`, with
+    e-mail addresses, URLs, card and phone numbers scrubbed: a profile for evaluation must
+    not read anything from the test period, nor keep anyone's contact details."""
     if user_texts is None:
         return []
     mine = user_texts[(user_texts["user_id"].astype(str) == str(user_id))
                       & (pd.to_numeric(user_texts["timestamp"], errors="coerce") < cutoff)]
-    return mine["text"].astype(str).tolist()
+    return [scrub_pii(text) for text in mine["text"].astype(str)]

@@ -97,13 +97,18 @@ def _is_bundle(folder: Path) -> bool:
     return (folder / MANIFEST).exists() and (folder / "model").is_dir() and not folder.name.startswith(".")
 
 
-def latest_bundle(path: Path | str) -> Path:
-    """The bundle folder `path` names: itself, its newest version, or the newest of any model."""
+def all_bundles(path: Path | str) -> list[Path]:
+    """Every bundle folder at or under `path` (a bundle, a model folder or a root)."""
     path = Path(path)
     if _is_bundle(path):
-        return path
-    found = [p.parent for pattern in ("*/" + MANIFEST, "*/*/" + MANIFEST) for p in path.glob(pattern)
-             if _is_bundle(p.parent)]
+        return [path]
+    return sorted(p.parent for pattern in ("*/" + MANIFEST, "*/*/" + MANIFEST) for p in path.glob(pattern)
+                  if _is_bundle(p.parent))
+
+
+def latest_bundle(path: Path | str) -> Path:
+    """The bundle folder `path` names: itself, its newest version, or the newest of any model."""
+    found = all_bundles(path)
     if not found:
         raise ConfigError(f"No model bundle under {path}. Write one with `llm4rec train --out DIR` or "
                           "`llm4rec quickstart`, or pass a bundle folder.")

@@ -19,7 +19,7 @@ import numpy as np
 from llm4rec.errors import ConfigError, UnknownIdError
 from llm4rec.models.base import MANIFEST, top_k
 from llm4rec.retrieval.index import VectorIndex
-from llm4rec.serving.bundle import Bundle, forget_user_in_bundle, latest_bundle, load_bundle
+from llm4rec.serving.bundle import Bundle, all_bundles, forget_user_in_bundle, latest_bundle, load_bundle
 from llm4rec.serving.feedback_store import Event, FeedbackStore
 
 CACHE_SIZE = 100_000  # users whose results are cached; the least recently used are dropped
@@ -220,7 +220,7 @@ class Engine:
             had_history = served.histories.pop(user_id, None) is not None
             served.known_users.discard(user_id)
             bundles = int(forget_user_in_bundle(served.bundle, user_id))
-            for folder in self._other_versions(served.bundle.path):
+            for folder in set(all_bundles(served.bundle.path.parent)) - {served.bundle.path}:
                 bundles += forget_user_in_bundle(load_bundle(folder), user_id)
             self._invalidate({user_id})
         return {"events": events, "history": int(had_history), "bundles": bundles}
@@ -249,9 +249,6 @@ class Engine:
             self._cache_epoch += 1
             for user in users:
                 self._cache.pop(user, None)
-
-    def _other_versions(self, current: Path) -> list[Path]:
-        return [p for p in current.parent.iterdir() if p.is_dir() and p != current and not p.name.startswith(".")]
 
     def _text_vectors(self, served: ServedModel) -> np.ndarray:
         """The catalogue's text embeddings for queries (encoded once per version, disk-cached)."""
