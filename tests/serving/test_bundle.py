@@ -19,7 +19,8 @@ def test_round_trip_keeps_scores_ids_titles_and_a_manifest(bundle_root, fitted_e
     assert bundle.interactions.users == ml100k_loo.train.users and bundle.interactions.items == ml100k_loo.train.items
     assert bundle.catalog.titles(["50"]) == ["Star Wars"]
     manifest = bundle.manifest
-    assert manifest["model"] == "ease" and manifest["params"] == {"l2": 150.0}
+    assert manifest["model"] == "ease" and manifest["params"]["l2"] == 150.0
+    assert manifest["params"]["dp_epsilon"] is None
     assert manifest["data"]["interactions"] == len(ml100k_loo.train) and len(manifest["data"]["fingerprint"]) == 64
     assert manifest["created"] and manifest["version"] == bundle.path.name
 

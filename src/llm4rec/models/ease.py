@@ -13,12 +13,18 @@ from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.errors import ConfigError
 from llm4rec.models.base import ModelConfig, Recommender, history_matrix
+from llm4rec.models.differential_privacy import private_gram
 
 MAX_ITEMS = 25_000  # ~12.5 GB while fitting: the most a 24 GB machine can hold safely
 
 
 class EASEConfig(ModelConfig):
     l2: float = Field(500.0, gt=0, description="L2 penalty on the item-item weights")
+    dp_epsilon: float | None = Field(None, gt=0, description="train with (epsilon, dp_delta)-differential "
+                                     "privacy for every user; None: no privacy guarantee")
+    dp_delta: float = Field(1e-5, gt=0, lt=1)
+    dp_clip: float = Field(100.0, gt=0, description="bound on one user's contribution (Frobenius norm)")
+    seed: int = 0
 
 
 class EASE(Recommender):
@@ -43,7 +49,11 @@ class EASE(Recommender):
                 "Use itemknn or als for catalogues this large."
             )
         matrix = interactions.matrix()
-        gram = (matrix.T @ matrix).toarray().astype(np.float64)
+        c = self.config
+        if c.dp_epsilon is None:
+            gram = (matrix.T @ matrix).toarray().astype(np.float64)
+        else:
+            gram = private_gram(matrix, c.dp_epsilon, c.dp_delta, c.dp_clip, c.seed)
         gram[np.diag_indices_from(gram)] += self.config.l2
         # Cholesky solve of a symmetric positive-definite system: about twice as fast as inv.
         precision = scipy.linalg.cho_solve(
