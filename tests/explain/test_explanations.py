@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from llm4rec.explain.evidence import explain, faithful, leave_one_out
-from llm4rec.explain.sentences import explain_recommendations, sentence
+from llm4rec.explain.sentences import article_first, explain_recommendations, sentence
 from llm4rec.models.ease import EASE
 from llm4rec.models.text_content import TextContent
 
@@ -44,8 +44,8 @@ def test_the_sentence_names_only_evidence(ease, ml100k_loo):
     items = ease.recommend([history], 3)[0][0]
     for evidence in explain(ease, history, items, train, catalog):
         english = sentence(evidence, train.items, catalog)
-        for title in catalog.titles(train.items.ids[evidence.history_items]):
-            assert title in english and f"《{title}》" in sentence(evidence, train.items, catalog, "zh")
+        for title in map(article_first, catalog.titles(train.items.ids[evidence.history_items])):
+            assert title in english and f"《{title}" in sentence(evidence, train.items, catalog, "zh")
         assert english.startswith("Because you liked") and all(a in english for a in evidence.attributes)
 
 

@@ -15,9 +15,13 @@ import numpy as np
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.models.base import Recommender
-from llm4rec.profiles.summary import readable_profile
+from llm4rec.profiles.summary import keywords, readable_profile, tokens
+from llm4rec.profiles.vectors import recency_weights
+from llm4rec.text.templates import ItemTextTemplate
 
 MAX_CITED = 3
+MAX_KEYWORDS = 3
+PROFILE_HALF_LIFE = 20.0  # items; as in the readable profile
 BATCH = 256  # leave-one-out histories scored at once
 
 
@@ -30,6 +34,7 @@ class Evidence:
     history_items: list[int]  # item indices of the history, largest contribution first
     contributions: list[float]  # score drop when each is removed
     attributes: list[str] = field(default_factory=list)  # the user's top categories the item has
+    keywords: list[str] = field(default_factory=list)  # the user's characteristic words in the item's text
     interactions: int = 0  # how many interactions the item has
     popularity_percentile: float = 0.0  # share of items with fewer interactions
 
@@ -65,6 +70,14 @@ def item_attributes(item: int, categories: dict[str, list], interactions: Intera
     return matched
 
 
+def user_keywords(history: np.ndarray, item_texts: list[str], exclude: set[str]) -> list[str]:
+    """The user's characteristic words (recency-weighted TF-IDF of their items' texts),
+    without the category values, which the attributes already name."""
+    words = keywords([item_texts[i] for i in history], recency_weights(len(history), PROFILE_HALF_LIFE), item_texts,
+                     top=20)
+    return [w for w in words if w not in exclude]
+
+
 def explain(model: Recommender, history: np.ndarray, items: np.ndarray, interactions: Interactions,
             catalog: ItemCatalog | None) -> list[Evidence]:
     """Evidence for each of `items` recommended after `history` (oldest first).
@@ -77,6 +90,10 @@ def explain(model: Recommender, history: np.ndarray, items: np.ndarray, interact
     drops = leave_one_out(model, history, items) if len(history) else np.zeros((len(items), 0), np.float32)
     counts = interactions.item_counts()
     categories = user_categories(history, interactions, catalog)
+    item_texts = ItemTextTemplate().render(catalog, interactions.items) if catalog is not None else []
+    category_words = {w for column in categories for value in catalog.frame[column].dropna().astype(str).unique()
+                      for w in tokens(value)} if catalog is not None else set()
+    words = user_keywords(history, item_texts, category_words) if item_texts and len(history) else []
     evidence = []
     for row, item in enumerate(items):
         order = np.argsort(-drops[row], kind="stable")[:MAX_CITED]
@@ -86,6 +103,7 @@ def explain(model: Recommender, history: np.ndarray, items: np.ndarray, interact
             history_items=[int(history[j]) for j in cited],
             contributions=[float(drops[row, j]) for j in cited],
             attributes=item_attributes(int(item), categories, interactions, catalog),
+            keywords=[w for w in words if w in set(tokens(item_texts[item]))][:MAX_KEYWORDS] if words else [],
             interactions=int(counts[item]),
             popularity_percentile=float((counts < counts[item]).mean()),
         ))

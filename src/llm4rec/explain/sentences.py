@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.ids import IdMap
@@ -18,8 +20,22 @@ HEAD_PERCENTILE = 0.9  # items more popular than 90 % of the catalogue are "wide
 TAIL_PERCENTILE = 0.5  # items in the less popular half are "lesser-known"
 
 
+def article_first(title: str) -> str:
+    """'Rock, The' -> 'The Rock' (MovieLens moves leading articles to the end)."""
+    match = re.fullmatch(r"(.+), (The|A|An|Les|La|Le|Il|Das|Der|Die)", title.strip())
+    return f"{match.group(2)} {match.group(1)}" if match else title.strip()
+
+
 def _titles(ids: list[str], catalog: ItemCatalog | None) -> list[str]:
-    return catalog.titles(ids) if catalog is not None else ids
+    """Display titles, with the year when the catalogue has one: "Star Wars (1977)"."""
+    if catalog is None:
+        return ids
+    titles = [article_first(t) for t in catalog.titles(ids)]
+    if "year" not in catalog.numeric_columns:
+        return titles
+    years = catalog.frame["year"].reindex([str(i) for i in ids])
+    return [f"{t} ({int(y)})" if pd.notna(y) and f"({int(y)})" not in t else t
+            for t, y in zip(titles, years, strict=True)]
 
 
 def _join(parts: list[str], language: str) -> str:
@@ -38,6 +54,8 @@ def sentence(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, lang
     if language == "zh":
         reason = f"因为你喜欢{_join([f'《{t}》' for t in titles], 'zh')}" if titles else "符合你的整体口味"
         parts = [f"同样属于{_join(evidence.attributes, 'zh')}"] if evidence.attributes else []
+        if evidence.keywords:
+            parts.append(f"关于{_join(evidence.keywords, 'zh')}")
         if evidence.popularity_percentile >= HEAD_PERCENTILE:
             parts.append(f"很受欢迎（比{percent}%的条目更热门）")
         elif evidence.popularity_percentile < TAIL_PERCENTILE:
@@ -45,6 +63,8 @@ def sentence(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, lang
         return reason + ("：" + "，".join(parts) if parts else "") + "。"
     reason = f"Because you liked {_join(titles, 'en')}" if titles else "It fits your overall taste"
     parts = [f"also {_join(evidence.attributes, 'en')}"] if evidence.attributes else []
+    if evidence.keywords:
+        parts.append(f"about {_join(evidence.keywords, 'en')}")
     if evidence.popularity_percentile >= HEAD_PERCENTILE:
         parts.append(f"widely liked (more popular than {percent} % of items)")
     elif evidence.popularity_percentile < TAIL_PERCENTILE:
@@ -57,11 +77,11 @@ def as_json(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, expla
     item_id = str(items.ids[evidence.item])
     return {
         "item_id": item_id,
-        "title": _titles([item_id], catalog)[0],
+        "title": catalog.titles([item_id])[0] if catalog is not None else item_id,
         "score": round(evidence.score, 6),
         "evidence": {
             "history_items": [str(items.ids[i]) for i in evidence.history_items],
-            "attributes": evidence.attributes,
+            "attributes": evidence.attributes + evidence.keywords,
             "popularity": {"interactions": evidence.interactions,
                            "percentile": round(evidence.popularity_percentile, 4)},
         },

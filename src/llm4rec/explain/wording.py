@@ -22,6 +22,7 @@ from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.ids import IdMap
 from llm4rec.errors import ConfigError
 from llm4rec.explain.evidence import Evidence
+from llm4rec.explain.sentences import article_first
 
 SYSTEM = ("You explain a recommendation to a user in one short sentence that starts with \"You might enjoy\" "
           "and names the recommended title. Use only the facts given; name no other title.")
@@ -94,12 +95,6 @@ def language_model(spec: str | None) -> LanguageModel:
     return LocalLanguageModel(spec)
 
 
-def _display(title: str) -> str:
-    """'Rock, The' -> 'The Rock' (MovieLens moves leading articles to the end)."""
-    match = re.fullmatch(r"(.+), (The|A|An|Les|La|Le|Il|Das|Der|Die)", title.strip())
-    return f"{match.group(2)} {match.group(1)}" if match else title.strip()
-
-
 def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower()).strip(" .,!?:;'")
 
@@ -120,7 +115,7 @@ class TitleCheck:
             values = catalog.frame[column].dropna().astype(str)
             if values.str.contains("|", regex=False).any() or column in ("category", "categories", "brand"):
                 categories |= {_normal(v) for row in values.str.split("|") for v in row if v.strip()}
-        return cls(sorted({_normal(_display(t)) for t in titles} | {_normal(t) for t in titles}), categories)
+        return cls(sorted({_normal(article_first(t)) for t in titles} | {_normal(t) for t in titles}), categories)
 
     def passes(self, text: str, allowed: list[str], attributes: list[str] = ()) -> bool:
         """True if every title `text` names is in `allowed` (the recommended one first), every
@@ -130,9 +125,9 @@ class TitleCheck:
                                                             for w in part.split("-")}
         if any(c in words for c in self.categories - {_normal(a) for a in attributes}):
             return False
-        allowed_forms = {_normal(t) for t in allowed} | {_normal(_display(t)) for t in allowed}
+        allowed_forms = {_normal(t) for t in allowed} | {_normal(article_first(t)) for t in allowed}
         lowered = f" {_normal(text)} "
-        recommended = {_normal(allowed[0]), _normal(_display(allowed[0]))}
+        recommended = {_normal(allowed[0]), _normal(article_first(allowed[0]))}
         quoted = [_normal(q) for q in QUOTED.findall(text)]
         if len(quoted) != len(set(quoted)):
             return False  # looping over a title
@@ -150,7 +145,7 @@ def prompt(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None) -> tup
     """The user message (facts only) and the titles it names."""
     def title(index: int) -> str:
         item_id = items.ids[index]
-        return _display(catalog.titles([item_id])[0]) if catalog is not None else str(item_id)
+        return article_first(catalog.titles([item_id])[0]) if catalog is not None else str(item_id)
 
     recommended, liked = title(evidence.item), [title(i) for i in evidence.history_items]
     facts = [f'the user liked {", ".join(f"{chr(34)}{t}{chr(34)}" for t in liked)}'] if liked else []

@@ -24,7 +24,8 @@ RECENT_ITEMS = 10  # the window compared with the whole history for a shift of t
 SHIFT_MIN = 0.1  # share gained in that window to count as a shift
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
+    """Lower-case words of three or more letters, stopwords left out."""
     return [t for t in re.findall(r"[a-z][a-z'-]{2,}", text.lower()) if t not in STOPWORDS]
 
 
@@ -34,11 +35,11 @@ def keywords(history_texts: list[str], weights: np.ndarray, catalogue_texts: lis
     Hand-written on purpose: a dozen lines, where scikit-learn would be a large dependency
     for this one use.
     """
-    document_frequency = Counter(t for text in catalogue_texts for t in set(_tokens(text)))
+    document_frequency = Counter(t for text in catalogue_texts for t in set(tokens(text)))
     n_documents = max(len(catalogue_texts), 1)
     term_weight: Counter = Counter()
     for text, weight in zip(history_texts, weights, strict=True):
-        for token in set(_tokens(text)):
+        for token in set(tokens(text)):
             term_weight[token] += weight * np.log(n_documents / (1 + document_frequency[token]))
     return [term for term, _ in term_weight.most_common(top)]
 
