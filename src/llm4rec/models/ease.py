@@ -20,6 +20,8 @@ MAX_ITEMS = 25_000  # ~12.5 GB while fitting: the most a 24 GB machine can hold 
 
 class EASEConfig(ModelConfig):
     l2: float = Field(500.0, gt=0, description="L2 penalty on the item-item weights")
+    weighted: bool = Field(False, description="learn from the interactions' confidence weights (see "
+                           "llm4rec.feedback) instead of 0/1")
     dp_epsilon: float | None = Field(None, gt=0, description="train with (epsilon, dp_delta)-differential "
                                      "privacy for every user; None: no privacy guarantee")
     dp_delta: float = Field(1e-5, gt=0, lt=1)
@@ -48,7 +50,7 @@ class EASE(Recommender):
                 f"(dense item x item matrices); this build allows up to {MAX_ITEMS:,}. "
                 "Use itemknn or als for catalogues this large."
             )
-        matrix = interactions.matrix()
+        matrix = interactions.matrix(binary=not self.config.weighted)
         c = self.config
         if c.dp_epsilon is None:
             gram = (matrix.T @ matrix).toarray().astype(np.float64)

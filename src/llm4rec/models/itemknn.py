@@ -23,6 +23,8 @@ def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
 class ItemKNNConfig(ModelConfig):
     k: int = Field(100, ge=1, description="neighbours kept per item")
     shrink: float = Field(10.0, ge=0, description="added to the cosine denominator")
+    weighted: bool = Field(False, description="learn from the interactions' confidence weights (see "
+                           "llm4rec.feedback) instead of 0/1")
 
 
 class ItemKNN(Recommender):
@@ -36,7 +38,7 @@ class ItemKNN(Recommender):
         return [{"k": k, "shrink": s} for k in (50, 100, 200, 400) for s in (0.0, 10.0, 100.0)]
 
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
-        matrix = interactions.matrix().tocsc()
+        matrix = interactions.matrix(binary=not self.config.weighted).tocsc()
         n_items = interactions.n_items
         norms = np.sqrt(np.asarray(matrix.sum(axis=0)).ravel())
         k = min(self.config.k, n_items - 1) if n_items > 1 else 0

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
+import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares
 from implicit.cpu.bpr import BayesianPersonalizedRanking
 from pydantic import Field
@@ -22,6 +23,8 @@ class ALSConfig(ModelConfig):
     alpha: float = Field(2.0, gt=0, description="confidence given to an observed interaction")
     iterations: int = Field(15, ge=1)
     seed: int = 0
+    weighted: bool = Field(False, description="learn from the interactions' confidence weights (see "
+                           "llm4rec.feedback) instead of 0/1")
 
 
 class BPRConfig(ModelConfig):
@@ -45,11 +48,14 @@ class _ImplicitMF(Recommender):
     def _fold_in_weight(self) -> float:
         return 1.0
 
+    def _training_matrix(self, interactions: Interactions) -> sp.csr_matrix:
+        return interactions.matrix()
+
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
         # implicit runs its own threads; a second BLAS thread pool underneath only slows it.
         with threadpool_limits(1, "blas"):
             model = self._make()
-            model.fit(interactions.matrix(), show_progress=False)
+            model.fit(self._training_matrix(interactions), show_progress=False)
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
         self.n_items_ = interactions.n_items
@@ -112,6 +118,10 @@ class ALS(_ImplicitMF):
 
     def _fold_in_weight(self) -> float:
         return self.config.alpha
+
+    def _training_matrix(self, interactions: Interactions) -> sp.csr_matrix:
+        """Confidence 1 + alpha * weight: the mined weights when `weighted`, else 0/1."""
+        return interactions.matrix(binary=not self.config.weighted)
 
 
 class BPR(_ImplicitMF):
