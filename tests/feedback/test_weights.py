@@ -68,3 +68,19 @@ def test_ratings_become_weights_that_weighted_models_use(ml100k_loo):
     binary = EASE(l2=150.0).fit(mined)
     weighted = EASE(l2=150.0, weighted=True).fit(mined)
     assert not np.allclose(binary.weights_, weighted.weights_)
+
+
+def test_inspect_counts_what_mining_would_drop_or_cap(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from llm4rec.cli.main import app
+
+    log = tmp_path / "events.csv"
+    log.write_text("user_id,item_id,timestamp,event_type,dwell_time\nu1,a,10,view,5\nu1,a,10,view,5\n"
+                   "u2,a,20,purchase,40000\nu2,b,30,click,3\n")
+    outcome = CliRunner().invoke(app, ["inspect", str(log), "--json"])
+    assert outcome.exit_code == 0, outcome.output
+    hygiene = json.loads(outcome.stdout[outcome.stdout.index("{"):])["feedback_hygiene"]
+    assert hygiene == {"events": 4, "duplicates_dropped": 1, "dwell_capped": 1, "users_flagged_inhuman_rate": []}

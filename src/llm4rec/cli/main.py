@@ -135,6 +135,12 @@ def inspect(
         dataset = load_dataset(source, catalog, skip_bad_rows)
         load_report = dataset.report
         summary = summarize(dataset.interactions, dataset.catalog)
+        if dataset.events is not None:  # an event log: what feedback mining would drop, cap or flag
+            from dataclasses import asdict
+
+            from llm4rec.feedback.weights import mine_weights
+
+            summary["feedback_hygiene"] = asdict(mine_weights(dataset.interactions, dataset.events)[1])
     show_report(load_report)
     summary["load_report"] = load_report.lines()
     if as_json:
