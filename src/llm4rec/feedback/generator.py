@@ -7,9 +7,9 @@ How it works:
 - Sessions: each user has a few sessions; each shows a slate of items drawn from a mix of
   popular items and items the user would like (as a recommender would), in random order.
 - Funnel: the item at position p is seen with probability 1 / (1 + p) ** 0.7 (position bias);
-  a seen item is clicked with probability sigmoid(utility - 1); a click's dwell time is
+  a seen item is clicked with probability sigmoid(utility - 1.5); a click's dwell time is
   log-normal with a median that grows with utility; a click goes to the cart with
-  probability sigmoid(utility - 2) and a cart is bought with probability 0.5.
+  probability sigmoid(utility - 3) and a cart is bought with probability 0.5.
 - Every step is an event (view, click, add_to_cart, purchase) with the session id, a
   timestamp and, for clicks, the dwell time: the event-log schema the loaders read.
 """
@@ -60,13 +60,13 @@ def generate(utility: np.ndarray, users: np.ndarray, items: np.ndarray, sessions
                 value = utility[user, item]
                 clock += rng.exponential(5.0)
                 rows.append((user, item, clock, "view", np.nan, session))
-                if rng.random() >= _sigmoid(value - 1.0):
+                if rng.random() >= _sigmoid(value - 1.5):
                     continue
                 dwell = float(rng.lognormal(np.log(20.0) + 0.6 * value, 0.5))
                 clock += rng.exponential(3.0)
                 rows.append((user, item, clock, "click", dwell, session))
                 clock += dwell
-                if rng.random() < _sigmoid(value - 2.0):
+                if rng.random() < _sigmoid(value - 3.0):
                     rows.append((user, item, clock, "add_to_cart", np.nan, session))
                     if rng.random() < 0.5:
                         clock += rng.exponential(30.0)
