@@ -18,6 +18,7 @@ from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.models.base import ModelConfig, Recommender
 from llm4rec.models.item_features import side_features, text_vectors
+from llm4rec.models.negatives import NegativeSampler, Strategy
 from llm4rec.progress import track
 
 FULL_SOFTMAX_ITEMS = 20_000  # beyond this the (batch x positions x items) logits get too big
@@ -42,6 +43,10 @@ class SequentialConfig(ModelConfig):
     template: str | None = Field(None, description="item text template; None: every column, labelled")
     negatives: int | None = Field(None, ge=0, description="sampled-softmax negatives; 0: full softmax; "
                                   f"None: full up to {FULL_SOFTMAX_ITEMS:,} items, else {AUTO_NEGATIVES:,}")
+    negative_sampling: Strategy = Field("uniform", description="how sampled-softmax negatives are drawn: "
+                                        "uniform, popularity (count ** popularity_exponent, log-Q corrected) "
+                                        "or hard (text neighbours of the target, plus uniform)")
+    popularity_exponent: float = Field(0.75, ge=0)
     seed: int = 0
 
 
@@ -164,6 +169,8 @@ class SequentialRecommender(Recommender):
         c = self.config
         known = interactions.item_counts() > 0
         self.known_items_ = np.flatnonzero(known) + 1  # shifted: 0 is padding
+        self.item_counts_ = interactions.item_counts()
+        self._negative_sampler: NegativeSampler | None = None
         self._build(interactions.n_items, self._modalities(interactions, catalog), known)
         histories = interactions.histories()
         holdout_users = np.array([u for u, h in enumerate(histories) if len(h) >= 3], dtype=np.int64)
@@ -211,12 +218,29 @@ class SequentialRecommender(Recommender):
             # the text MLP would learn to recognise and bury them, defeating cold start.
             logits = (states @ table[1:].T).masked_fill(self.net_.items.id_mask[1:, 0] == 0, float("-inf"))
             return nn.functional.cross_entropy(logits, targets - 1)
-        # Sampled softmax for large catalogues: the target against shared uniform negatives.
-        sampled = torch.from_numpy(self.known_items_[rng.integers(0, len(self.known_items_), negatives)])
-        positive = (states * table[targets]).sum(-1, keepdim=True)
-        negative = states @ table[sampled].T
-        negative = negative.masked_fill(sampled[None, :] == targets[:, None], float("-inf"))
-        return nn.functional.cross_entropy(torch.cat([positive, negative], 1), torch.zeros_like(targets))
+        # Sampled softmax: the target against shared negatives (and per-row hard ones), every
+        # logit minus the log of its sampling probability (zero for uniform sampling).
+        sampler = self._sampler()
+        log_q = torch.from_numpy(sampler.log_q)
+        sampled = torch.from_numpy(sampler.shared(negatives, rng))
+        positive = (states * table[targets]).sum(-1, keepdim=True) - log_q[targets][:, None]
+        negative = states @ table[sampled].T - log_q[sampled][None, :]
+        parts = [positive, negative.masked_fill(sampled[None, :] == targets[:, None], float("-inf"))]
+        hard = sampler.hard(targets.numpy(), rng)
+        if hard is not None:
+            hard = torch.from_numpy(hard)
+            logits = torch.einsum("rd,rkd->rk", states, table[hard])
+            parts.append(logits.masked_fill(hard == targets[:, None], float("-inf")))
+        return nn.functional.cross_entropy(torch.cat(parts, 1), torch.zeros_like(targets))
+
+    def _sampler(self) -> NegativeSampler:
+        """Built on first use in a fit (text neighbours cost a pass over the catalogue)."""
+        if self._negative_sampler is None:
+            c = self.config
+            text = self.modalities_[0] if c.use_text and self.modalities_ else None
+            self._negative_sampler = NegativeSampler(c.negative_sampling, self.known_items_, self.item_counts_,
+                                                     c.popularity_exponent, text)
+        return self._negative_sampler
 
     @torch.inference_mode()
     def _holdout_ndcg(self, prefixes: list[np.ndarray], histories: list[np.ndarray], users: np.ndarray) -> float:

@@ -1,0 +1,37 @@
+"""Negative samplers: uniform, popularity with log-Q, hard text neighbours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from llm4rec.errors import ConfigError
+from llm4rec.models.negatives import NegativeSampler, text_neighbours
+
+
+def test_uniform_and_popularity_draws_and_their_log_q():
+    candidates = np.array([1, 2, 3, 4])  # shifted indices
+    counts = np.array([1, 1, 1, 97])
+    rng = np.random.default_rng(0)
+    uniform = NegativeSampler("uniform", candidates, counts)
+    assert not uniform.log_q.any() and set(uniform.shared(500, rng)) == {1, 2, 3, 4}
+    popular = NegativeSampler("popularity", candidates, counts, exponent=1.0)
+    draws = popular.shared(10_000, rng)
+    assert 0.95 < (draws == 4).mean() < 0.99
+    assert popular.log_q[4] == pytest.approx(np.log(0.97 * 4), rel=1e-5) and popular.log_q[1] < 0
+    assert uniform.hard(np.array([1, 2]), rng) is None
+
+
+def test_hard_negatives_are_the_targets_text_neighbours():
+    vectors = np.array([[1.0, 0.0], [0.99, 0.1], [0.0, 1.0], [0.1, 0.99], [-1.0, 0.0]])
+    candidates = np.arange(1, 6)
+    neighbours = text_neighbours(vectors, candidates, k=1)
+    assert neighbours[1:, 0].tolist() == [2, 1, 4, 3, 3]  # nearest other item, never itself
+    sampler = NegativeSampler("hard", candidates, np.ones(5), text=vectors)
+    hard = sampler.hard(np.array([3, 3]), np.random.default_rng(0), n=4)
+    assert hard.shape == (2, 4) and not (hard == 3).any()
+
+
+def test_hard_negatives_need_text():
+    with pytest.raises(ConfigError, match="text embeddings"):
+        NegativeSampler("hard", np.arange(1, 4), np.ones(3))
