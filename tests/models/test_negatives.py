@@ -35,3 +35,14 @@ def test_hard_negatives_are_the_targets_text_neighbours():
 def test_hard_negatives_need_text():
     with pytest.raises(ConfigError, match="text embeddings"):
         NegativeSampler("hard", np.arange(1, 4), np.ones(3))
+
+
+def test_a_sequential_model_trains_with_popularity_negatives(ml100k_loo):
+    from llm4rec.models.sequential import SequentialRecommender
+
+    model = SequentialRecommender(negatives=64, negative_sampling="popularity", max_epochs=1, hidden=16, layers=1)
+    model.fit(ml100k_loo.train)
+    scores = model.score(ml100k_loo.train.histories()[:5])
+    assert np.isfinite(scores).all() and scores.shape == (5, ml100k_loo.train.n_items)
+    with pytest.raises(ConfigError, match="text embeddings"):
+        SequentialRecommender(negatives=64, negative_sampling="hard", max_epochs=1).fit(ml100k_loo.train)
