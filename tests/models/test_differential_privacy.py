@@ -48,3 +48,13 @@ def test_dp_ease_records_its_guarantee_and_trades_utility_for_privacy(ml100k_loo
             manifest = json.loads((model.save(tmp_path / "dp") / "manifest.json").read_text())
             assert manifest["params"]["dp_epsilon"] == 1.0 and manifest["params"]["dp_delta"] == 1e-5
     assert ndcg[1.0] < ndcg[None]
+
+
+def test_private_itemknn_is_noisier_than_exact(ml100k_loo):
+    from llm4rec.models.itemknn import ItemKNN
+
+    cases = EvalCases.build(ml100k_loo.train, ml100k_loo.valid)
+    exact = ItemKNN(k=200, shrink=10.0).fit(ml100k_loo.train)
+    private = ItemKNN(k=200, shrink=100.0, dp_epsilon=1.0, dp_clip=25.0).fit(ml100k_loo.train)
+    assert private.params["dp_epsilon"] == 1.0
+    assert evaluate(private, cases, (10,)).summary["NDCG@10"] < evaluate(exact, cases, (10,)).summary["NDCG@10"]

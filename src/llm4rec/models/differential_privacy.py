@@ -13,7 +13,26 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from pydantic import Field
 from scipy.stats import norm
+
+from llm4rec.models.base import ModelConfig
+
+
+class PrivacyConfig(ModelConfig):
+    """Settings of the private mode shared by the item-item models; recorded in their bundle."""
+
+    dp_epsilon: float | None = Field(None, gt=0, description="train with (epsilon, dp_delta)-differential "
+                                     "privacy for every user; None: no privacy guarantee")
+    dp_delta: float = Field(1e-5, gt=0, lt=1)
+    dp_clip: float = Field(100.0, gt=0, description="bound on one user's contribution (Frobenius norm)")
+    dp_seed: int = 0
+
+    def gram(self, matrix: sp.csr_matrix) -> np.ndarray:
+        """X'X as a dense float64 array: exact, or private when dp_epsilon is set."""
+        if self.dp_epsilon is None:
+            return (matrix.T @ matrix).toarray().astype(np.float64)
+        return private_gram(matrix, self.dp_epsilon, self.dp_delta, self.dp_clip, self.dp_seed)
 
 
 def gaussian_sigma(epsilon: float, delta: float, sensitivity: float) -> float:

@@ -12,21 +12,16 @@ from pydantic import Field
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.errors import ConfigError
-from llm4rec.models.base import ModelConfig, Recommender, history_matrix
-from llm4rec.models.differential_privacy import private_gram
+from llm4rec.models.base import Recommender, history_matrix
+from llm4rec.models.differential_privacy import PrivacyConfig
 
 MAX_ITEMS = 25_000  # ~12.5 GB while fitting: the most a 24 GB machine can hold safely
 
 
-class EASEConfig(ModelConfig):
+class EASEConfig(PrivacyConfig):
     l2: float = Field(500.0, gt=0, description="L2 penalty on the item-item weights")
     weighted: bool = Field(False, description="learn from the interactions' confidence weights (see "
                            "llm4rec.feedback) instead of 0/1")
-    dp_epsilon: float | None = Field(None, gt=0, description="train with (epsilon, dp_delta)-differential "
-                                     "privacy for every user; None: no privacy guarantee")
-    dp_delta: float = Field(1e-5, gt=0, lt=1)
-    dp_clip: float = Field(100.0, gt=0, description="bound on one user's contribution (Frobenius norm)")
-    seed: int = 0
 
 
 class EASE(Recommender):
@@ -51,11 +46,7 @@ class EASE(Recommender):
                 "Use itemknn or als for catalogues this large."
             )
         matrix = interactions.matrix(binary=not self.config.weighted)
-        c = self.config
-        if c.dp_epsilon is None:
-            gram = (matrix.T @ matrix).toarray().astype(np.float64)
-        else:
-            gram = private_gram(matrix, c.dp_epsilon, c.dp_delta, c.dp_clip, c.seed)
+        gram = self.config.gram(matrix)
         gram[np.diag_indices_from(gram)] += self.config.l2
         # Cholesky solve of a symmetric positive-definite system: about twice as fast as inv.
         precision = scipy.linalg.cho_solve(

@@ -11,7 +11,8 @@ from pydantic import Field
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
-from llm4rec.models.base import ModelConfig, Recommender, history_matrix
+from llm4rec.models.base import Recommender, history_matrix
+from llm4rec.models.differential_privacy import PrivacyConfig
 
 BLOCK_ELEMENTS = 20_000_000  # dense similarity block size (~80 MB of float32)
 
@@ -20,7 +21,7 @@ def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
 
-class ItemKNNConfig(ModelConfig):
+class ItemKNNConfig(PrivacyConfig):
     k: int = Field(100, ge=1, description="neighbours kept per item")
     shrink: float = Field(10.0, ge=0, description="added to the cosine denominator")
     weighted: bool = Field(False, description="learn from the interactions' confidence weights (see "
@@ -40,13 +41,17 @@ class ItemKNN(Recommender):
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
         matrix = interactions.matrix(binary=not self.config.weighted).tocsc()
         n_items = interactions.n_items
-        norms = np.sqrt(np.asarray(matrix.sum(axis=0)).ravel())
+        # The private mode needs the whole (noisy) co-occurrence matrix; the exact one is
+        # computed block by block, sparse, so large catalogues fit in memory.
+        private = self.config.gram(matrix.tocsr()) if self.config.dp_epsilon is not None else None
+        norms = np.sqrt(np.maximum(np.diag(private), 0.0) if private is not None
+                        else np.asarray(matrix.multiply(matrix).sum(axis=0)).ravel())
         k = min(self.config.k, n_items - 1) if n_items > 1 else 0
         block = max(1, BLOCK_ELEMENTS // max(n_items, 1))
         rows, cols, vals = [], [], []
         for start in range(0, n_items, block):
             columns = np.arange(start, min(start + block, n_items))
-            overlap = (matrix.T @ matrix[:, columns]).toarray()
+            overlap = private[:, columns] if private is not None else (matrix.T @ matrix[:, columns]).toarray()
             sim = overlap / (norms[:, None] * norms[None, columns] + self.config.shrink + 1e-12)
             sim[columns, np.arange(len(columns))] = 0.0
             if k == 0:
