@@ -229,8 +229,10 @@ class SequentialRecommender(Recommender):
         hard = sampler.hard(targets.numpy(), rng)
         if hard is not None:
             hard = torch.from_numpy(hard)
-            logits = torch.einsum("rd,rkd->rk", states, table[hard])
-            parts.append(logits.masked_fill(hard == targets[:, None], float("-inf")))
+            # a neighbour the user did interact with (in this row's window) is no negative
+            window = inputs[mask.nonzero()[:, 0]]
+            met = (hard[:, :, None] == window[:, None, :]).any(-1) | (hard == targets[:, None])
+            parts.append(torch.einsum("rd,rkd->rk", states, table[hard]).masked_fill(met, float("-inf")))
         return nn.functional.cross_entropy(torch.cat(parts, 1), torch.zeros_like(targets))
 
     def _sampler(self) -> NegativeSampler:
