@@ -24,7 +24,8 @@ def test_train_with_chosen_settings_then_serve_finds_the_newest_bundle(shared_da
     served = resolve_served_bundle(None)
     assert served.parent.parent == tmp_path / "cache" / "bundles"
     bundle = load_bundle(served)
-    assert bundle.model.params == {"k": 50, "shrink": 0.0, "weighted": False}
+    chosen = {k: bundle.model.params[k] for k in ("k", "shrink", "dp_epsilon")}
+    assert chosen == {"k": 50, "shrink": 0.0, "dp_epsilon": None}
     assert len(bundle.interactions) == 100_000  # train + valid + test: everything is served
     assert bundle.manifest["metrics"]["evaluated_as"]["test"] == {"NDCG@10": 0.06}
 
