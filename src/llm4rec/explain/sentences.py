@@ -16,6 +16,14 @@ from llm4rec.explain.evidence import Evidence, explain
 from llm4rec.models.base import Recommender
 
 LANGUAGES = ("en", "zh")
+PHRASES = {
+    "en": {"title": "{}", "liked": "Because you liked {}", "fallback": "It fits your overall taste",
+           "also": "also {}", "about": "about {}", "popular": "widely liked (more popular than {} % of items)",
+           "niche": "a lesser-known pick", "lead": ": ", "separator": ", ", "end": "."},
+    "zh": {"title": "《{}》", "liked": "因为你喜欢{}", "fallback": "符合你的整体口味", "also": "同样属于{}",
+           "about": "关于{}", "popular": "很受欢迎（比{}%的条目更热门）", "niche": "一个不太为人所知的选择",
+           "lead": "：", "separator": "，", "end": "。"},
+}
 HEAD_PERCENTILE = 0.9  # items more popular than 90 % of the catalogue are "widely liked"
 TAIL_PERCENTILE = 0.5  # items in the less popular half are "lesser-known"
 
@@ -49,27 +57,18 @@ def sentence(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, lang
     liked (more popular than 97 % of items)." Every title and category named is evidence."""
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}; got {language!r}")
-    titles = _titles([items.ids[i] for i in evidence.history_items], catalog)
-    percent = int(100 * evidence.popularity_percentile)  # floor: never "more popular than 100 %"
-    if language == "zh":
-        reason = f"因为你喜欢{_join([f'《{t}》' for t in titles], 'zh')}" if titles else "符合你的整体口味"
-        parts = [f"同样属于{_join(evidence.attributes, 'zh')}"] if evidence.attributes else []
-        if evidence.keywords:
-            parts.append(f"关于{_join(evidence.keywords, 'zh')}")
-        if evidence.popularity_percentile >= HEAD_PERCENTILE:
-            parts.append(f"很受欢迎（比{percent}%的条目更热门）")
-        elif evidence.popularity_percentile < TAIL_PERCENTILE:
-            parts.append("一个不太为人所知的选择")
-        return reason + ("：" + "，".join(parts) if parts else "") + "。"
-    reason = f"Because you liked {_join(titles, 'en')}" if titles else "It fits your overall taste"
-    parts = [f"also {_join(evidence.attributes, 'en')}"] if evidence.attributes else []
+    words = PHRASES[language]
+    titles = [words["title"].format(t) for t in _titles([items.ids[i] for i in evidence.history_items], catalog)]
+    reason = words["liked"].format(_join(titles, language)) if titles else words["fallback"]
+    parts = [words["also"].format(_join(evidence.attributes, language))] if evidence.attributes else []
     if evidence.keywords:
-        parts.append(f"about {_join(evidence.keywords, 'en')}")
+        parts.append(words["about"].format(_join(evidence.keywords, language)))
     if evidence.popularity_percentile >= HEAD_PERCENTILE:
-        parts.append(f"widely liked (more popular than {percent} % of items)")
+        # floor: never "more popular than 100 %"
+        parts.append(words["popular"].format(int(100 * evidence.popularity_percentile)))
     elif evidence.popularity_percentile < TAIL_PERCENTILE:
-        parts.append("a lesser-known pick")
-    return reason + (": " + ", ".join(parts) if parts else "") + "."
+        parts.append(words["niche"])
+    return reason + (words["lead"] + words["separator"].join(parts) if parts else "") + words["end"]
 
 
 def as_json(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, explanation: str) -> dict[str, Any]:
