@@ -87,10 +87,6 @@ class FeedbackStore:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted
 
-    def count(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-
     def close(self) -> None:
         with self._lock:
             self._db.close()
