@@ -31,6 +31,8 @@ SplitDir = Annotated[Path | None, typer.Option("--split-dir", help="train/valid/
 Data = Annotated[str | None, typer.Option("--data", help="ml-100k or a raw data path (see `inspect`)")]
 Protocol = Annotated[str, typer.Option(help=f"how to split raw data: {', '.join(SPLITTERS)}")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad-rows", help="skip (and count) bad rows instead of failing")]
+ModelName = Annotated[str, typer.Option("--model", help="model name")]
+ModelParams = Annotated[str, typer.Option("--params", help="model settings as JSON, e.g. '{\"l2\": 150}'")]
 Pseudonymize = Annotated[bool, typer.Option(
     "--pseudonymize", help="replace user ids by keyed hashes (key: $LLM4REC_PSEUDONYM_KEY or --key-file)")]
 KeyFile = Annotated[Path | None, typer.Option(help="file holding the pseudonym key")]
@@ -171,8 +173,8 @@ def split(
 def recommend(
     split_dir: SplitDir = None,
     data: Data = None,
-    model: Annotated[str, typer.Option(help="model name")] = "ease",
-    params: Annotated[str, typer.Option(help="model settings as JSON, e.g. '{\"l2\": 150}'")] = "{}",
+    model: ModelName = "ease",
+    params: ModelParams = "{}",
     user: Annotated[str | None, typer.Option(help="a user id from the data")] = None,
     items: Annotated[str | None, typer.Option(help="comma-separated item ids (anonymous visitor)")] = None,
     query: Annotated[str | None, typer.Option(help="a natural-language request, e.g. 'a funny comedy'")] = None,
@@ -257,8 +259,8 @@ def quickstart(
 def train(
     split_dir: SplitDir = None,
     data: Data = None,
-    model: Annotated[str, typer.Option(help="model name")] = "ease",
-    params: Annotated[str, typer.Option(help="model settings as JSON, e.g. '{\"l2\": 150}'")] = "{}",
+    model: ModelName = "ease",
+    params: ModelParams = "{}",
     params_from: Annotated[Path | None, typer.Option(
         help="an `evaluate` results JSON: use the settings it chose for --model")] = None,
     out: Annotated[Path | None, typer.Option(help="bundle root (default $LLM4REC_CACHE/bundles)")] = None,
@@ -406,14 +408,13 @@ def forget(
     """Remove a user from everything llm4rec stored: feedback events, and their rows, id and
     per-user model state in every bundle. (Stop or reload a running server afterwards: its
     memory still holds what it loaded; DELETE /users/{id} does both at once.)"""
-    from llm4rec.serving.bundle import all_bundles, bundles_root, forget_user_in_bundle, load_bundle
+    from llm4rec.serving.bundle import bundles_root, forget_user_in_bundles
     from llm4rec.serving.feedback_store import FeedbackStore
 
     root = bundles or bundles_root()
     database = feedback_db or root / "feedback.sqlite"
     events = FeedbackStore(database).delete_user(user) if database.exists() else 0
-    touched = [folder for folder in all_bundles(root) if forget_user_in_bundle(load_bundle(folder), user)] \
-        if root.exists() else []
+    touched = forget_user_in_bundles(root, user)
     console.print(f"removed user {user}: {events} feedback events from {database}; history, id and per-user "
                   f"model state from {len(touched)} bundle(s)" + "".join(f"\n  {f}" for f in touched))
 

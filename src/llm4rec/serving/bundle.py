@@ -161,3 +161,14 @@ def _replace_file(path: Path, write: Callable[[Path], object]) -> None:
     staging = path.with_name(f".{path.name}.partial")
     write(staging)
     os.replace(staging, path)
+
+
+def forget_user_in_bundles(path: Path | str, user_id: str, loaded: Bundle | None = None) -> list[Path]:
+    """Erase `user_id` from every bundle at or under `path`; the folders that knew them.
+    `loaded` (a bundle in use, say the one a service holds) is updated in memory too."""
+    touched = []
+    for folder in all_bundles(path) if Path(path).exists() else []:
+        bundle = loaded if loaded is not None and folder == loaded.path else load_bundle(folder)
+        if forget_user_in_bundle(bundle, user_id):
+            touched.append(folder)
+    return touched

@@ -19,7 +19,7 @@ import numpy as np
 from llm4rec.errors import ConfigError, UnknownIdError
 from llm4rec.models.base import MANIFEST, top_k
 from llm4rec.retrieval.index import VectorIndex
-from llm4rec.serving.bundle import Bundle, all_bundles, forget_user_in_bundle, latest_bundle, load_bundle
+from llm4rec.serving.bundle import Bundle, forget_user_in_bundles, latest_bundle, load_bundle
 from llm4rec.serving.feedback_store import Event, FeedbackStore
 
 CACHE_SIZE = 100_000  # users whose results are cached; the least recently used are dropped
@@ -219,11 +219,9 @@ class Engine:
             served = self.served
             had_history = served.histories.pop(user_id, None) is not None
             served.known_users.discard(user_id)
-            bundles = int(forget_user_in_bundle(served.bundle, user_id))
-            for folder in set(all_bundles(served.bundle.path.parent)) - {served.bundle.path}:
-                bundles += forget_user_in_bundle(load_bundle(folder), user_id)
+            bundles = forget_user_in_bundles(served.bundle.path.parent, user_id, loaded=served.bundle)
             self._invalidate({user_id})
-        return {"events": events, "history": int(had_history), "bundles": bundles}
+        return {"events": events, "history": int(had_history), "bundles": len(bundles)}
 
     def reload(self, path: Path | str | None = None) -> tuple[str, str]:
         """Load the newest bundle under `path` (default: the service's bundle path, or the
