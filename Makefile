@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain bench-attack test-slow lint bench bench-baselines bench-text bench-cold bench-encoder clean
+.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain bench-attack bench-simulate test-slow lint bench bench-baselines bench-text bench-cold bench-encoder clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-bench: bench-baselines bench-encoder bench-cold bench-text bench-serving bench-ann bench-explain bench-attack
+bench: bench-baselines bench-encoder bench-cold bench-text bench-serving bench-ann bench-explain bench-attack bench-simulate
 
 bench-baselines: $(STAMP)
 	$(BIN)/python benchmarks/run_baselines.py --out benchmarks/results/baselines.json
@@ -62,6 +62,10 @@ bench-explain: $(STAMP)
 
 bench-attack: $(STAMP)
 	$(BIN)/llm4rec attack-eval --out benchmarks/results/attack-eval.json
+
+bench-simulate: $(STAMP)
+	$(BIN)/python benchmarks/tune_policies.py
+	$(BIN)/llm4rec simulate --rounds 200 --seeds 5 --out benchmarks/results/simulation.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info

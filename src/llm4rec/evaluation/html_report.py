@@ -30,7 +30,7 @@ td:first-child,th:first-child{text-align:left}img{max-width:100%}.card{border:1p
 padding:.8rem 1rem;margin:1rem 0}.why{color:#555;font-size:.9rem}.muted{color:#777}"""
 
 
-def _png(figure: plt.Figure) -> str:
+def png_tag(figure: plt.Figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(figure)
@@ -49,7 +49,7 @@ def metric_bars(results: dict[str, Any], details: dict[str, Any]) -> str:
         axis.bar(models, values, yerr=errors, capsize=3, color="#4c72b0")
         axis.set_title(f"test {metric}")
         axis.tick_params(axis="x", rotation=45)
-    return _png(figure)
+    return png_tag(figure)
 
 
 def slice_bars(details: dict[str, Any], slice_name: str, metric: str = "NDCG@10") -> str:
@@ -64,7 +64,7 @@ def slice_bars(details: dict[str, Any], slice_name: str, metric: str = "NDCG@10"
     axis.set_xticks(np.arange(len(groups)) + 0.4 - width / 2, groups)
     axis.set_title(f"test {metric} by {slice_name.replace('_', ' ')}")
     axis.legend(fontsize=8, ncol=4)
-    return _png(figure)
+    return png_tag(figure)
 
 
 def category_column(catalog: ItemCatalog | None) -> str | None:
@@ -96,7 +96,7 @@ def interest_heatmap(histories: list[np.ndarray], user_ids: list[str], interacti
     axis.set_yticks(range(len(user_ids)), [f"user {u}" for u in user_ids], fontsize=8)
     figure.colorbar(image, ax=axis, label="share of history")
     axis.set_title(f"{column} in each user's history")
-    return _png(figure)
+    return png_tag(figure)
 
 
 def embedding_map(vectors: np.ndarray, labels: list[str]) -> str:
@@ -112,7 +112,7 @@ def embedding_map(vectors: np.ndarray, labels: list[str]) -> str:
         axis.scatter(points[mask, 0], points[mask, 1], s=6, label=label, alpha=0.7)
     axis.legend(fontsize=7, markerscale=2)
     axis.set_title("item text embeddings (PCA), coloured by first category")
-    return _png(figure)
+    return png_tag(figure)
 
 
 def user_card(model: Recommender, interactions: Interactions, catalog: ItemCatalog | None, user_id: str,
