@@ -50,6 +50,12 @@ class Episode:
         self.impressions = np.zeros(world.scores.shape, np.float32)
         self.rng = np.random.default_rng(seed + 1_000_003)
 
+    def active_users(self, k: int) -> np.ndarray:
+        """Users still here; a user with fewer than k candidates left has nothing more to be
+        offered and leaves."""
+        self.users.active &= self.available.sum(axis=1) >= k
+        return np.flatnonzero(self.users.active)
+
     def context(self, users: np.ndarray) -> SlateContext:
         return SlateContext(users, self.world.candidates[users], self.world.scores[users], self.available[users],
                             self.impressions[users])
@@ -70,7 +76,7 @@ class Episode:
         n_items = len(self.world.topics)
         total_clicks = 0
         for t in range(rounds):
-            users = np.flatnonzero(self.users.active)
+            users = self.active_users(k)
             if len(users):
                 context = self.context(users)
                 columns = self.policy.select(context, k, self.rng)
@@ -139,7 +145,7 @@ def log_uniform_slates(world: World, rounds: int, k: int, seed: int,
     episode = Episode(world, RandomPolicy(), user_model or UserModelConfig(), seed)
     parts = []
     for _ in range(rounds):
-        users = np.flatnonzero(episode.users.active)
+        users = episode.active_users(k)
         if not len(users):
             break
         context = episode.context(users)
