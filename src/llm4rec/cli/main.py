@@ -503,12 +503,20 @@ def serve(
     pseudonymize: Annotated[bool, typer.Option(help="log keyed hashes instead of user ids")] = True,
     cache_size: Annotated[int, typer.Option(min=0, help="users whose results are cached (0: no cache)")
                           ] = 100_000,
+    policy: Annotated[str | None, typer.Option(
+        help="rerank known users' candidates with an online policy that learns from POST /feedback: "
+             "linucb, thompson, epsilon, mmr (default: the model's ranking, cached)")] = None,
 ) -> None:
     """Serve recommendations over HTTP (the quickstart's ml-100k model unless --model-dir)."""
     from llm4rec.cli.serve import resolve_served_bundle, run_server
 
+    if policy is not None:
+        from llm4rec.ranking.policies import POLICIES
+
+        if policy not in POLICIES:
+            fail(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
     run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize,
-               cache_size)
+               cache_size, policy)
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ def resolve_served_bundle(model_dir: Path | None) -> Path:
 
 
 def run_server(bundle: Path, host: str, port: int, feedback_db: Path | None, api_keys_file: Path | None,
-               rate: float, pseudonymize: bool, cache_size: int) -> None:
+               rate: float, pseudonymize: bool, cache_size: int, policy: str | None = None) -> None:
     """Serve `bundle` with uvicorn in this process, torch on one thread (see README)."""
     import torch
     import uvicorn
@@ -59,7 +59,7 @@ def run_server(bundle: Path, host: str, port: int, feedback_db: Path | None, api
     # feedback belongs to the deployment: beside the model folders, root/feedback.sqlite
     settings = ServiceSettings(bundle_path=bundle, feedback_db=feedback_db or bundle.parent.parent / "feedback.sqlite",
                                api_keys=keys, rate_per_second=rate, pseudonymize=pseudonymize,
-                               cache_size=cache_size)
+                               cache_size=cache_size, policy=policy)
     app = create_app(settings)
     console.print(f"serving {bundle} on http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")

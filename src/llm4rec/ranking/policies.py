@@ -75,6 +75,11 @@ class Policy(ABC):
         """Learn from the clicks (n, k) the slates got; stateless policies ignore them."""
         return None
 
+    def forget_users(self, users: np.ndarray) -> None:
+        """Erase what was learned about these users alone (nothing here: learning policies
+        override this)."""
+        return None
+
 
 class RandomPolicy(Policy):
     """Uniformly random available candidates: the floor every policy must beat."""
@@ -157,8 +162,15 @@ class BayesianRidge:
 
     def __init__(self, groups: int, prior_mean: np.ndarray, prior_precision: float) -> None:
         d = len(prior_mean)
-        self.precision = np.repeat(np.eye(d, dtype=np.float32)[None] * prior_precision, groups, axis=0)
-        self.target = np.repeat((prior_precision * np.asarray(prior_mean, np.float32))[None], groups, axis=0)
+        self.prior_precision = np.eye(d, dtype=np.float32) * prior_precision
+        self.prior_target = prior_precision * np.asarray(prior_mean, np.float32)
+        self.precision = np.repeat(self.prior_precision[None], groups, axis=0)
+        self.target = np.repeat(self.prior_target[None], groups, axis=0)
+
+    def reset(self, groups: np.ndarray) -> None:
+        """Back to the prior for these groups."""
+        self.precision[groups] = self.prior_precision
+        self.target[groups] = self.prior_target
 
     def posterior(self, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean (n, d) and covariance (n, d, d) of each group's coefficients."""
@@ -225,6 +237,11 @@ class LinearBandit(Policy):
         self.shared.update(np.zeros(len(columns), np.int64), shared_x, clicks, weight)
         self.personal.update(context.users, self.item_features[np.take_along_axis(context.candidates, columns, axis=1)],
                              residual, weight)
+
+    def forget_users(self, users: np.ndarray) -> None:
+        """Reset the users' personal models; the shared one keeps only three coefficients
+        pooled over everyone."""
+        self.personal.reset(users)
 
 
 class LinUCBPolicy(LinearBandit):

@@ -52,6 +52,7 @@ class ServiceSettings:
     max_body_bytes: int = 1_000_000
     pseudonymize: bool = True
     cache_size: int = CACHE_SIZE  # users whose results are cached; 0 turns the cache off
+    policy: str | None = None  # an online slate policy reranking known users' candidates (llm4rec.ranking)
 
 
 def require_key(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> str:
@@ -75,7 +76,7 @@ Explain = Annotated[bool, Query(description="Add an explanation from the user's 
 
 def create_app(settings: ServiceSettings) -> ASGIApp:
     """The service as an ASGI app (FastAPI inside a body-size limit)."""
-    engine = Engine(settings.bundle_path, FeedbackStore(settings.feedback_db), settings.cache_size)
+    engine = Engine(settings.bundle_path, FeedbackStore(settings.feedback_db), settings.cache_size, settings.policy)
     metrics = ServiceMetrics()
     pseudonym = Pseudonymizer(settings.pseudonymize)
     limiter = RateLimiter(settings.rate_per_second, settings.burst)
@@ -108,7 +109,7 @@ def create_app(settings: ServiceSettings) -> ASGIApp:
     async def health() -> Health:
         served = engine.served
         return Health(status="ok", model=served.bundle.model.name, model_version=served.version,
-                      items=served.bundle.interactions.n_items, users=len(served.histories))
+                      items=served.bundle.interactions.n_items, users=len(served.histories), policy=engine.policy)
 
     @app.get("/recommend/{user_id}", response_model=Recommendations)
     async def recommend_user(user_id: str, k: K = 10, explain: Explain = False) -> Response:

@@ -18,11 +18,14 @@ import numpy as np
 
 from llm4rec.errors import ConfigError, UnknownIdError
 from llm4rec.models.base import MANIFEST, top_k
+from llm4rec.ranking.online import OnlineReranker
+from llm4rec.ranking.policies import make_policy
 from llm4rec.retrieval.index import VectorIndex
 from llm4rec.serving.bundle import Bundle, forget_user_in_bundles, latest_bundle, load_bundle
 from llm4rec.serving.feedback_store import Event, FeedbackStore
 
 CACHE_SIZE = 100_000  # users whose results are cached; the least recently used are dropped
+POLICY_CANDIDATES = 100  # model candidates an online policy reranks
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,10 @@ class ServedModel:
     titles: np.ndarray
     similar_index: VectorIndex | None
     known_users: set[str] = field(default_factory=set)  # users whose history is still what the model fit
+    reranker: OnlineReranker | None = None  # an online slate policy over the model's candidates
 
     @classmethod
-    def build(cls, bundle: Bundle, feedback: list[Event]) -> ServedModel:
+    def build(cls, bundle: Bundle, feedback: list[Event], policy: str | None = None) -> ServedModel:
         interactions = bundle.interactions
         histories = {uid: h.tolist() for uid, h in zip(interactions.users.ids, interactions.histories(), strict=True)
                      if len(h)}
@@ -59,7 +63,9 @@ class ServedModel:
             unit = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
             index = VectorIndex(unit)
         trained_until = float(interactions.timestamps.max()) if len(interactions) else float("-inf")
-        served = cls(bundle, histories, trained_until, titles, index, set(histories))
+        reranker = None if policy is None else OnlineReranker(
+            make_policy(policy, policy_item_features(bundle), interactions.n_users))
+        served = cls(bundle, histories, trained_until, titles, index, set(histories), reranker)
         served.apply([e for e in feedback if e.timestamp > trained_until])
         return served
 
@@ -77,13 +83,17 @@ class ServedModel:
         return items.indices(item_ids)
 
     def apply(self, events: list[Event]) -> int:
-        """Append events on known items to their users' histories; the count applied."""
-        items = self.bundle.interactions.items
+        """Append events on known items to their users' histories (and tell the online policy
+        about feedback on its open slates); the count applied."""
+        items, users = self.bundle.interactions.items, self.bundle.interactions.users
         applied = 0
         for event in events:
             if event.item_id in items:
-                self.histories.setdefault(event.user_id, []).append(items.index(event.item_id))
+                item = items.index(event.item_id)
+                self.histories.setdefault(event.user_id, []).append(item)
                 self.known_users.discard(event.user_id)
+                if self.reranker is not None and event.user_id in users:
+                    self.reranker.record_click(users.index(event.user_id), item)
                 applied += 1
         return applied
 
@@ -94,14 +104,36 @@ class ServedModel:
                       [round(float(s), 6) for s in scores], self.version)
 
 
-class Engine:
-    """The service's state: the served model, the feedback store and the result cache."""
+def policy_item_features(bundle: Bundle) -> np.ndarray:
+    """Compact item features for an online policy: the catalogue's text embeddings (and side
+    features) or, without a catalogue, the model's own item vectors."""
+    from llm4rec.models.item_features import side_features, text_vectors
+    from llm4rec.ranking.features import compact_item_features
 
-    def __init__(self, bundle_path: Path | str, store: FeedbackStore, cache_size: int = CACHE_SIZE) -> None:
+    items = bundle.interactions.items
+    if bundle.catalog is not None:
+        return compact_item_features(text_vectors(bundle.catalog, items, None, None, "policy"),
+                                     side_features(bundle.catalog, items))
+    vectors = bundle.model.item_embeddings()
+    if vectors is None:
+        raise ConfigError(f"An online policy needs item features: the bundle has no catalogue and the "
+                          f"{bundle.model.name} model no item vectors. Serve a bundle with items.tsv.")
+    return compact_item_features(vectors)
+
+
+class Engine:
+    """The service's state: the served model, the feedback store, the result cache and an
+    optional online policy (`policy`: a name from llm4rec.ranking.policies) that reranks
+    known users' candidates and learns from their feedback; with a policy, results are not
+    cached (each request is a new slate)."""
+
+    def __init__(self, bundle_path: Path | str, store: FeedbackStore, cache_size: int = CACHE_SIZE,
+                 policy: str | None = None) -> None:
         self.bundle_path = Path(bundle_path)
         self.cache_size = cache_size
         self.store = store
-        self.served = ServedModel.build(load_bundle(self.bundle_path), store.events())
+        self.policy = policy
+        self.served = ServedModel.build(load_bundle(self.bundle_path), store.events(), policy)
         self._cache: OrderedDict[str, dict[int, Ranked]] = OrderedDict()  # user -> k -> result
         self._cache_lock = threading.Lock()
         self._cache_epoch = 0  # bumped on every invalidation: a result computed across one is not cached
@@ -113,6 +145,8 @@ class Engine:
 
     def cached(self, user_id: str, k: int) -> Ranked | None:
         """The cached top-k of a user for the served version, if there is one."""
+        if self.served.reranker is not None:
+            return None
         version = self.served.version
         with self._cache_lock:
             hit = self._cache.get(user_id, {}).get(k)
@@ -133,10 +167,15 @@ class Engine:
         users = None
         if user_id in served.known_users:
             users = np.array([served.bundle.interactions.users.index(user_id)])
+        interactions = served.bundle.interactions
+        if served.reranker is not None and user_id in interactions.users:
+            items, scores = served.bundle.model.recommend([history], max(k, POLICY_CANDIDATES), users=users)
+            chosen = served.reranker.rerank(interactions.users.index(user_id), items[0], scores[0], k)
+            return served.ranked(items[0][chosen], scores[0][chosen]), False
         items, scores = served.bundle.model.recommend([history], k, users=users)
         result = served.ranked(items[0], scores[0])
         with self._cache_lock:
-            if epoch == self._cache_epoch and self.cache_size > 0:
+            if epoch == self._cache_epoch and self.cache_size > 0 and served.reranker is None:
                 self._cache.setdefault(user_id, {})[k] = result
                 self._cache.move_to_end(user_id)
                 if len(self._cache) > self.cache_size:
@@ -219,6 +258,8 @@ class Engine:
             served = self.served
             had_history = served.histories.pop(user_id, None) is not None
             served.known_users.discard(user_id)
+            if served.reranker is not None and user_id in served.bundle.interactions.users:
+                served.reranker.forget(served.bundle.interactions.users.index(user_id))
             bundles = forget_user_in_bundles(served.bundle.path.parent, user_id, loaded=served.bundle)
             self._invalidate({user_id})
         return {"events": events, "history": int(had_history), "bundles": len(bundles)}
@@ -232,7 +273,7 @@ class Engine:
         folder = latest_bundle(source)
         fresh = load_bundle(folder)
         with self._write_lock:  # no feedback lands between the replay and the swap
-            replacement = ServedModel.build(fresh, self.store.events())
+            replacement = ServedModel.build(fresh, self.store.events(), self.policy)
             old, self.served = self.served, replacement
             self._query_vectors.clear()
         with self._cache_lock:

@@ -58,6 +58,7 @@ class Health(BaseModel):
     model_version: str
     items: int
     users: int
+    policy: str | None = None
 
 
 class Reloaded(BaseModel):
