@@ -27,6 +27,7 @@ def test_simulate_writes_the_documented_json_details_and_report(shared_data, tmp
     details = json.loads(out.with_suffix(".details.json").read_text())
     assert set(details["off_policy"]) == {"random", "greedy", "mmr"}
     assert details["user_model"]["sharpness"] > 0
+    assert set(details["paired_vs_greedy"]) == {"random", "linucb", "mmr"}
     assert out.with_suffix(".html").read_text().count("<img") == 6
 
 

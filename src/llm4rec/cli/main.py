@@ -425,8 +425,7 @@ def simulate(
 
     from llm4rec.evaluation.simulation_report import write_simulation_report
     from llm4rec.ranking.policies import POLICIES
-    from llm4rec.simulation.runner import off_policy_check
-    from llm4rec.simulation.runner import simulate as run_simulation
+    from llm4rec.simulation.runner import off_policy_check, paired_differences, run_policies, summarize_runs
     from llm4rec.simulation.users import UserModelConfig
     from llm4rec.simulation.world import WorldConfig, build_world
 
@@ -443,10 +442,13 @@ def simulate(
     console.print(f"simulating {world.n_users:,} users of {made.name}, {rounds} rounds x {seeds} seeds, "
                   f"slates of {k} from {world.candidates.shape[1]} {model} candidates")
     user_model = UserModelConfig()
-    results = run_simulation(world, names, rounds, seeds, k, user_model)
+    runs = run_policies(world, names, rounds, seeds, k, user_model)
+    results = summarize_runs(runs)
     details = {"command": "llm4rec " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "data": made.name,
                "rounds": rounds, "seeds": seeds, "k": k, "world": asdict(world_config),
                "user_model": asdict(user_model), "off_policy_pool": off_policy_pool}
+    if "greedy" in names and seeds > 1:
+        details["paired_vs_greedy"] = paired_differences(runs, "greedy")
     if off_policy_rounds:
         details["off_policy"] = off_policy_check(world, names, off_policy_rounds, seeds, k, user_model,
                                                  pool=off_policy_pool)
@@ -462,6 +464,10 @@ def simulate(
                       f"{entry['coverage'][-1]:.3f}", f"{entry['gini'][-1]:.3f}", f"{entry['entropy'][-1]:.3f}",
                       f"{entry['retention'][-1]:.3f}")
     console.print(table)
+    for name, difference in details.get("paired_vs_greedy", {}).items():
+        console.print(f"{name} - greedy, same seeds: " + ", ".join(
+            f"{metric} {d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]"
+            for metric, d in difference.items()))
     for name, check in details.get("off_policy", {}).items():
         console.print(f"off-policy {name}: true CTR {check['truth']['mean']:.4f}; " + ", ".join(
             f"{e} {check[e]['mean']:.4f}{'' if ok else ' (outside)'}" for e, ok in check["within"].items()))

@@ -50,6 +50,17 @@ def final_table(results: dict[str, Any]) -> str:
     return f"<table><tr><th>policy</th>{header}</tr>{''.join(rows)}</table>"
 
 
+def paired_table(differences: dict[str, Any]) -> str:
+    """Policy minus greedy at the last round on the same simulated populations."""
+    metrics = list(next(iter(differences.values()), {}))
+    header = "".join(f"<th>{m}</th>" for m in metrics)
+    rows = "".join(
+        f"<tr><td>{html.escape(policy)}</td>" + "".join(
+            f"<td>{d[m]['mean']:+.4f} [{d[m]['ci95'][0]:+.4f}, {d[m]['ci95'][1]:+.4f}]</td>" for m in metrics) + "</tr>"
+        for policy, d in differences.items())
+    return f"<table><tr><th>policy − greedy</th>{header}</tr>{rows}</table>"
+
+
 def off_policy_table(check: dict[str, Any]) -> str:
     estimators = [key for key in next(iter(check.values()), {}) if key not in ("truth", "within")]
     header = "".join(f"<th>{e}</th>" for e in estimators)
@@ -73,6 +84,8 @@ def write_simulation_report(results: dict[str, Any], details: dict[str, Any], pa
              "<p class='muted'>ctr and diversity: mean over rounds; the rest: last round; ± half the 95 % "
              "interval over seeds.</p>", "<h2>Over rounds</h2>"]
     parts += [curves(results, metric, title) for metric, title in PLOTTED.items()]
+    if details.get("paired_vs_greedy"):
+        parts += ["<h2>Against greedy, seed by seed</h2>", paired_table(details["paired_vs_greedy"])]
     if details.get("off_policy"):
         parts += ["<h2>Off-policy estimates from uniformly random logged slates</h2>",
                   off_policy_table(details["off_policy"]),
@@ -85,4 +98,5 @@ def write_simulation_report(results: dict[str, Any], details: dict[str, Any], pa
 
 
 def _settings_text(details: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in details.items() if k not in ("off_policy", "command")}, indent=2)
+    return json.dumps({k: v for k, v in details.items() if k not in ("off_policy", "paired_vs_greedy", "command")},
+                      indent=2)

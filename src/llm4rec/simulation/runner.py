@@ -102,31 +102,61 @@ def _mean_and_interval(runs: np.ndarray) -> tuple[np.ndarray, list[list[float]]]
     return mean, [[float(lo), float(hi)] for lo, hi in zip(mean - half, mean + half, strict=True)]
 
 
-def simulate(world: World, policies: list[str], rounds: int, seeds: int, k: int = 10,
-             user_model: UserModelConfig | None = None,
-             settings: dict[str, dict[str, float]] | None = None) -> dict[str, dict]:
-    """Per policy: each metric per round averaged over seeds, and `ci95` per metric.
-    `settings` maps a policy name to its non-default settings.
+Runs = dict[str, list[dict[str, np.ndarray]]]  # policy -> one metrics dict per seed
+
+
+def run_policies(world: World, policies: list[str], rounds: int, seeds: int, k: int = 10,
+                 user_model: UserModelConfig | None = None,
+                 settings: dict[str, dict[str, float]] | None = None) -> Runs:
+    """Every policy against every seed's population; `settings` maps a policy name to its
+    non-default settings.
 
     Seed s gives every policy the same simulated population and random stream, so policies
-    differ only by what they show.
+    differ only by what they show (and can be compared seed by seed).
     """
     user_model = user_model or UserModelConfig()
     settings = settings or {}
-    results = {}
-    jobs = [(name, seed) for name in policies for seed in range(seeds)]
-    runs: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in policies}
-    for name, seed in track(jobs, "simulating policies x seeds"):
+    runs: Runs = {name: [] for name in policies}
+    for name, seed in track([(n, s) for n in policies for s in range(seeds)], "simulating policies x seeds"):
         policy = make_policy(name, world.item_features, world.n_users, **settings.get(name, {}))
         runs[name].append(Episode(world, policy, user_model, seed).run(rounds, k))
-    for name in policies:
+    return runs
+
+
+def summarize_runs(runs: Runs) -> dict[str, dict]:
+    """Per policy: each metric per round averaged over seeds, and `ci95` per metric."""
+    results = {}
+    for name, per_seed in runs.items():
         entry: dict = {"ci95": {}}
         for metric in METRICS:
-            mean, interval = _mean_and_interval(np.stack([run[metric] for run in runs[name]]))
+            mean, interval = _mean_and_interval(np.stack([run[metric] for run in per_seed]))
             entry[metric] = [float(v) for v in mean]
             entry["ci95"][metric] = interval
         results[name] = entry
     return results
+
+
+def paired_differences(runs: Runs, baseline: str) -> dict[str, dict[str, dict]]:
+    """Each policy minus `baseline` at the last round, seed by seed (same population), for
+    cumulative clicks, retention and coverage: mean and 95 % interval of the difference."""
+    out = {}
+    for name, per_seed in runs.items():
+        if name == baseline:
+            continue
+        out[name] = {}
+        for metric in ("cumulative_clicks", "retention", "coverage"):
+            difference = np.array([[run[metric][-1] - base[metric][-1]]
+                                   for run, base in zip(per_seed, runs[baseline], strict=True)])
+            mean, interval = _mean_and_interval(difference)
+            out[name][metric] = {"mean": float(mean[0]), "ci95": interval[0]}
+    return out
+
+
+def simulate(world: World, policies: list[str], rounds: int, seeds: int, k: int = 10,
+             user_model: UserModelConfig | None = None,
+             settings: dict[str, dict[str, float]] | None = None) -> dict[str, dict]:
+    """`run_policies` then `summarize_runs`: the per-policy JSON of `llm4rec simulate`."""
+    return summarize_runs(run_policies(world, policies, rounds, seeds, k, user_model, settings))
 
 
 @dataclass
