@@ -8,7 +8,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -23,6 +23,9 @@ from llm4rec.evaluation.protocol import ModelResult, tune_and_test
 from llm4rec.evaluation.report import details, markdown_report
 from llm4rec.models.registry import MODELS, create_model
 
+if TYPE_CHECKING:
+    from llm4rec.feedback.weights import FeedbackConfig
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Recommender systems in which language models do real work.")
 
@@ -36,6 +39,49 @@ ModelParams = Annotated[str, typer.Option("--params", help="model settings as JS
 Pseudonymize = Annotated[bool, typer.Option(
     "--pseudonymize", help="replace user ids by keyed hashes (key: $LLM4REC_PSEUDONYM_KEY or --key-file)")]
 KeyFile = Annotated[Path | None, typer.Option(help="file holding the pseudonym key")]
+Catalog = Annotated[Path | None, typer.Option(help="item catalogue for an event log (item_id + text columns)")]
+MineFeedback = Annotated[bool, typer.Option(
+    "--mine-feedback", help="raw data: weight each (user, item) by its events (type, dwell, repeats, rating) "
+    "and let EASE/ItemKNN/ALS learn from the weights")]
+FeedbackConfigFile = Annotated[Path | None, typer.Option(
+    help="JSON of feedback-mining settings (see README, Implicit feedback); implies --mine-feedback")]
+
+
+def _feedback_config(mine: bool, config_file: Path | None) -> FeedbackConfig | None:
+    """The mining settings when mining was asked for, else None."""
+    if not mine and config_file is None:
+        return None
+    from llm4rec.feedback.weights import read_feedback_config
+
+    return read_feedback_config(config_file)
+
+
+def _load(source: str, protocol: str, skip_bad_rows: bool, catalog: Path | None,
+          feedback: FeedbackConfig | None) -> tuple[Split, dict]:
+    """The split, mined when `feedback` settings are given; prints what loading (and mining)
+    skipped; returns the mining record for results and bundles ({} without mining)."""
+    if feedback is None:
+        made, load_report = load_split(source, protocol, skip_bad_rows, catalog)
+        show_report(load_report)
+        return made, {}
+    from dataclasses import asdict
+
+    from llm4rec.feedback.weights import load_mined_split
+
+    made, load_report, mining = load_mined_split(source, feedback, protocol, skip_bad_rows,
+                                                 None if catalog is None else str(catalog))
+    show_report(load_report)
+    for line in mining.lines():
+        console.print(f"feedback mining: {line}")
+    return made, {"config": feedback.model_dump(), "report": asdict(mining)}
+
+
+def _weighted_grid(name: str) -> list[dict] | None:
+    """The model's search space with `weighted` on, for models that can read weights."""
+    cls = MODELS[name]
+    if "weighted" not in cls.Config.model_fields:
+        return None
+    return [params | {"weighted": True} for params in cls.search_space()]
 
 
 def _private(split: Split, pseudonymize: bool, key_file: Path | None) -> Split:
@@ -68,21 +114,24 @@ def models() -> None:
 
 
 def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip_bad_rows: bool,
-                   report_path: Path | None, skip_failing: bool = False) -> tuple[Split, list[ModelResult]]:
+                   report_path: Path | None, skip_failing: bool = False, catalog: Path | None = None,
+                   feedback: FeedbackConfig | None = None) -> tuple[Split, list[ModelResult]]:
     """Tune, refit and test each model; write the contract JSON, details and a report.
 
     With `skip_failing` (used for `--models all`) a model that cannot run on this data, such
     as the text model without an items.tsv, is reported and left out instead of stopping.
+    With `feedback` (mining settings) the raw data is mined into weights first, and models
+    that can read weights are tuned with `weighted` on.
     """
-    split, load_report = load_split(source, protocol, skip_bad_rows)
-    show_report(load_report)
+    split, mining = _load(source, protocol, skip_bad_rows, catalog, feedback)
     console.print(f"[bold]{split.name}[/]: {split.train.n_users:,} users, {split.train.n_items:,} items; "
                   f"train {len(split.train):,} / valid {len(split.valid):,} / test {len(split.test):,} rows")
     results = []
     for name in names:
         started = time.perf_counter()
         try:
-            result = tune_and_test(name, split, progress=True)
+            grid = _weighted_grid(name) if mining else None
+            result = tune_and_test(name, split, grid=grid, progress=True)
         except Llm4RecError as error:
             if not skip_failing:
                 raise
@@ -95,6 +144,8 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
         fail("no model could run on this data; see the notes above")
     write_json(out, {r.name: r.contract() for r in results})
     extra = details(results)
+    if mining:
+        extra["feedback_mining"] = mining
     write_json(out.with_suffix(".details.json"), extra)
     report_path = report_path or out.with_suffix(".md")
     command = "llm4rec " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -115,10 +166,14 @@ def evaluate(
     protocol: Protocol = "loo",
     report: Annotated[Path | None, typer.Option(help="markdown report path")] = None,
     skip_bad_rows: SkipBad = False,
+    catalog: Catalog = None,
+    mine_feedback: MineFeedback = False,
+    feedback_config: FeedbackConfigFile = None,
 ) -> None:
     """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
     run_evaluation(_source(split_dir, data), _model_names(models), out, protocol, skip_bad_rows, report,
-                   skip_failing=models == "all")
+                   skip_failing=models == "all", catalog=catalog,
+                   feedback=_feedback_config(mine_feedback, feedback_config))
 
 
 @app.command()
@@ -266,8 +321,12 @@ def train(
     out: Annotated[Path | None, typer.Option(help="bundle root (default $LLM4REC_CACHE/bundles)")] = None,
     pseudonymize: Pseudonymize = False,
     key_file: KeyFile = None,
+    catalog: Catalog = None,
+    mine_feedback: MineFeedback = False,
+    feedback_config: FeedbackConfigFile = None,
 ) -> None:
-    """Fit a model on all of the data and save it as a new versioned bundle to serve."""
+    """Fit a model on all of the data and save it as a new versioned bundle to serve (with
+    --mine-feedback, on mined weights; the mining settings are saved in the bundle)."""
     from llm4rec.serving.bundle import bundles_root, save_bundle
 
     settings = json.loads(params)
@@ -277,14 +336,17 @@ def train(
         if model not in evaluated:
             fail(f"{params_from} has no results for {model!r}; it has {', '.join(evaluated)}")
         settings, metrics = evaluated[model]["params"], {"evaluated_as": evaluated[model]}
-    made, load_report = load_split(_source(split_dir, data))
-    show_report(load_report)
+    feedback = _feedback_config(mine_feedback, feedback_config)
+    made, mining = _load(_source(split_dir, data), "loo", False, catalog, feedback)
+    if mining and "weighted" in MODELS[model].Config.model_fields:
+        settings = settings | {"weighted": True}
     made = _private(made, pseudonymize, key_file)
     everything = made.train_valid().concat(made.test)
     started = time.perf_counter()
     fitted = create_model(model, **settings).fit(everything, made.catalog)
     metrics["fit_seconds"] = round(time.perf_counter() - started, 3)
-    folder = save_bundle(fitted, everything, made.catalog, out or bundles_root(), metrics, made.name)
+    folder = save_bundle(fitted, everything, made.catalog, out or bundles_root(), metrics, made.name,
+                         feedback=mining or None)
     console.print(f"fitted {model} on {len(everything):,} interactions in {metrics['fit_seconds']:.1f} s; "
                   f"bundle written to {folder}")
 

@@ -10,12 +10,17 @@ times capped; both are counted, and users with inhuman event rates are flagged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm4rec.data.interactions import Interactions
+from llm4rec.data.load import load_dataset
+from llm4rec.data.report import LoadReport
+from llm4rec.data.splits import SPLITTERS, Split
+from llm4rec.errors import ConfigError
 
 DAY = 86_400.0
 
@@ -105,3 +110,28 @@ def mine_weights(interactions: Interactions, events: pd.DataFrame | None = None,
     report = MiningReport(n_events, int(duplicated.sum()), int(capped.sum()),
                           _inhuman_users(frame, interactions, config.bot_events_per_minute))
     return mined, report
+
+
+def load_mined_split(source: str, config: FeedbackConfig, protocol: str = "loo", skip_bad_rows: bool = False,
+                     catalog: str | None = None) -> tuple[Split, LoadReport, MiningReport]:
+    """Load raw data (an event log, or ratings as the signal), mine one weighted row per
+    (user, item), then split by `protocol`: what `--mine-feedback` trains and evaluates on."""
+    if Path(source).is_dir() and (Path(source) / "train.tsv").exists():
+        raise ConfigError(f"{source} is a split directory, already reduced to interactions; feedback mining "
+                          "reads raw events: pass the raw event log (--data events.csv --catalog items.csv).")
+    if protocol not in SPLITTERS:
+        raise ConfigError(f"Unknown split protocol {protocol!r}; choose one of {sorted(SPLITTERS)}")
+    dataset = load_dataset(source, catalog, skip_bad_rows)
+    mined, mining = mine_weights(dataset.interactions, dataset.events, config)
+    return SPLITTERS[protocol](mined, dataset.catalog, dataset.name), dataset.report, mining
+
+
+def read_feedback_config(path: Path | None) -> FeedbackConfig:
+    """The defaults, or the JSON file at `path` (any subset of FeedbackConfig's fields)."""
+    if path is None:
+        return FeedbackConfig()
+    try:
+        return FeedbackConfig.model_validate_json(path.read_text())
+    except ValueError as error:
+        raise ConfigError(f"{path} is not a valid feedback config ({error}). "
+                          f"Allowed fields: {', '.join(FeedbackConfig.model_fields)}") from None

@@ -64,8 +64,11 @@ def data_fingerprint(interactions: Interactions) -> str:
 
 
 def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCatalog | None,
-                root: Path | str, metrics: dict[str, Any] | None = None, dataset: str = "") -> Path:
-    """Write a new version of `model`'s bundle under root/<model name>/ and return its folder."""
+                root: Path | str, metrics: dict[str, Any] | None = None, dataset: str = "",
+                feedback: dict[str, Any] | None = None) -> Path:
+    """Write a new version of `model`'s bundle under root/<model name>/ and return its folder;
+    `feedback` (the mining settings and report, when the weights were mined) goes into the
+    manifest so the bundle says how its interactions were weighted."""
     created = datetime.now(UTC)
     version = created.strftime("%Y%m%dT%H%M%S%fZ")
     final = Path(root) / model.name / version
@@ -85,6 +88,7 @@ def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCat
         "data": {"name": dataset, "fingerprint": data_fingerprint(interactions), "users": interactions.n_users,
                  "items": interactions.n_items, "interactions": len(interactions)},
         "metrics": metrics or {},
+        "feedback": feedback,
         "created": created.isoformat(),
         "versions": {"llm4rec": llm4rec.__version__},
     }
