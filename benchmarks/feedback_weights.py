@@ -1,10 +1,12 @@
 """Do mined confidence weights beat 0/1 interactions? Ratings as the signal.
 
 The training part's ratings become weights (`llm4rec.feedback.mine_weights`: rating / top of
-the scale, one event per pair), then EASE, ItemKNN and ALS are tuned, refitted and tested
-with `weighted=False` and `weighted=True` under the shared protocol.
+the scale, one event per pair), then each model is tuned, refitted and tested with
+`weighted=False` and `weighted=True` under the shared protocol.
 
     python benchmarks/feedback_weights.py --out benchmarks/results/feedback_weights.json
+    python benchmarks/feedback_weights.py --models sasrec,seqhybrid --datasets ml-100k-loo \
+        --out benchmarks/results/feedback_weights_sequential.json
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ MODELS = ("ease", "itemknn", "als")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/feedback_weights.json"))
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--datasets", default=",".join(DATASETS))
     args = parser.parse_args()
     rows = []
-    for dataset in DATASETS:
+    for dataset in args.datasets.split(","):
         split, _ = read_split_dir(SHARED / dataset)
         weighted_split = replace(split, train=mine_weights(split.train)[0], valid=mine_weights(split.valid)[0])
-        for name in MODELS:
+        for name in args.models.split(","):
             for weighted in (False, True):
                 grid = [params | {"weighted": weighted} for params in model_class(name).search_space()]
                 result = tune_and_test(name, weighted_split, grid=grid)

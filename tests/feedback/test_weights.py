@@ -84,3 +84,30 @@ def test_inspect_counts_what_mining_would_drop_or_cap(tmp_path):
     assert outcome.exit_code == 0, outcome.output
     hygiene = json.loads(outcome.stdout[outcome.stdout.index("{"):])["feedback_hygiene"]
     assert hygiene == {"events": 4, "duplicates_dropped": 1, "dwell_capped": 1, "users_flagged_inhuman_rate": []}
+
+
+def test_sequential_models_weight_each_target_by_its_confidence(ml100k_loo):
+    """Equal weights change nothing; a zero weight removes a target from the loss."""
+    import torch
+
+    from llm4rec.models.sequential import SequentialRecommender
+
+    model = SequentialRecommender(max_epochs=1, hidden=16, layers=1, weighted=True).fit(ml100k_loo.train)
+    model.net_.eval()
+    inputs = torch.tensor([[0, 1, 2, 3], [0, 0, 4, 5]])
+    targets = torch.tensor([[1, 2, 3, 4], [0, 4, 5, 6]])
+    rng = np.random.default_rng(0)
+    plain = model._loss(inputs, targets, rng)
+    assert torch.allclose(model._loss(inputs, targets, rng, torch.full((2, 4), 3.0)), plain)
+    only_first_row = torch.tensor([[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
+    assert torch.allclose(model._loss(inputs, targets, rng, only_first_row), model._loss(inputs[:1], targets[:1], rng))
+
+
+def test_weighted_sequential_training_reads_the_mined_weights(ml100k_loo):
+    from llm4rec.models.sequential import SequentialRecommender
+
+    mined, _ = mine_weights(ml100k_loo.train)
+    weighted = SequentialRecommender(max_epochs=2, hidden=16, layers=1, weighted=True).fit(mined)
+    binary = SequentialRecommender(max_epochs=2, hidden=16, layers=1).fit(mined)
+    histories = mined.histories()[:20]
+    assert not np.allclose(weighted.score(histories), binary.score(histories))

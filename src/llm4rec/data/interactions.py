@@ -138,10 +138,17 @@ class Interactions:
 
     def histories(self) -> list[np.ndarray]:
         """Each user's item indices in time order (empty for users with no rows here)."""
+        return self._per_user(self.item_index)
+
+    def weight_histories(self) -> list[np.ndarray]:
+        """Each user's confidence weights, aligned with `histories()`."""
+        return self._per_user(self.weights)
+
+    def _per_user(self, values: np.ndarray) -> list[np.ndarray]:
         order = self.time_order()
-        users, items = self.user_index[order], self.item_index[order]
+        users, ordered = self.user_index[order], values[order]
         bounds = np.searchsorted(users, np.arange(self.n_users + 1))
-        return [items[bounds[u] : bounds[u + 1]] for u in range(self.n_users)]
+        return [ordered[bounds[u] : bounds[u + 1]] for u in range(self.n_users)]
 
     def item_counts(self) -> np.ndarray:
         """Number of rows per item index."""

@@ -47,6 +47,8 @@ class SequentialConfig(ModelConfig):
                                         "uniform, popularity (count ** popularity_exponent, log-Q corrected) "
                                         "or hard (text neighbours of the target, plus uniform)")
     popularity_exponent: float = Field(0.75, ge=0)
+    weighted: bool = Field(False, description="weight each target's loss by its interaction's confidence weight "
+                           "(see llm4rec.feedback), normalised to mean 1 per batch")
     seed: int = 0
 
 
@@ -111,16 +113,17 @@ class SASRecNet(nn.Module):
         return self.norm(x)
 
 
-def _windows(histories: list[np.ndarray], max_len: int) -> np.ndarray:
-    """Non-overlapping windows of max_len + 1 items from the end of each history, left-padded
-    with 0 (item indices shifted by one); inputs are [:, :-1] and targets [:, 1:]."""
+def _windows(sequences: list[np.ndarray], max_len: int) -> np.ndarray:
+    """Non-overlapping windows of max_len + 1 values from the end of each sequence, left-padded
+    with 0; for shifted item indices (0 is padding) inputs are [:, :-1] and targets [:, 1:],
+    and the same call on the aligned weights gives each target's weight."""
     rows = []
-    for history in histories:
-        shifted = history + 1
-        for end in range(len(shifted), 1, -max_len):
-            window = shifted[max(0, end - max_len - 1) : end]
+    for sequence in sequences:
+        for end in range(len(sequence), 1, -max_len):
+            window = sequence[max(0, end - max_len - 1) : end]
             rows.append(np.pad(window, (max_len + 1 - len(window), 0)))
-    return np.array(rows, dtype=np.int64).reshape(-1, max_len + 1)
+    dtype = sequences[0].dtype if sequences else np.int64
+    return np.array(rows, dtype=dtype).reshape(-1, max_len + 1)
 
 
 def _left_pad(histories: Sequence[np.ndarray], max_len: int) -> np.ndarray:
@@ -178,7 +181,11 @@ class SequentialRecommender(Recommender):
             warnings.warn(f"{self.name}: no user has 3 events to hold one out, so it trains all "
                           f"{c.max_epochs} epochs without early stopping", stacklevel=2)
         train = [h[:-1] if len(h) >= 3 else h for h in histories]
-        windows = torch.from_numpy(_windows(train, c.max_len))
+        windows = torch.from_numpy(_windows([h.astype(np.int64) + 1 for h in train], c.max_len))
+        weights = None
+        if c.weighted:
+            weights = torch.from_numpy(_windows([w[: len(h)].astype(np.float32) for w, h in
+                                                 zip(interactions.weight_histories(), train, strict=True)], c.max_len))
         rng = np.random.default_rng(c.seed)
         optimizer = torch.optim.Adam(self.net_.parameters(), lr=c.learning_rate)
         best, best_state, stale = -1.0, None, 0
@@ -187,8 +194,9 @@ class SequentialRecommender(Recommender):
             self.net_.train()
             order = torch.from_numpy(rng.permutation(len(windows)))
             for start in range(0, len(windows), c.batch_size):
-                batch = windows[order[start : start + c.batch_size]]
-                loss = self._loss(batch[:, :-1], batch[:, 1:], rng)
+                rows = order[start : start + c.batch_size]
+                batch = windows[rows]
+                loss = self._loss(batch[:, :-1], batch[:, 1:], rng, None if weights is None else weights[rows, 1:])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -205,11 +213,22 @@ class SequentialRecommender(Recommender):
         self.fit_log_ = {"epochs": self.epochs_, "holdout_ndcg10": best, "seconds": time.perf_counter() - started}
         return self
 
-    def _loss(self, inputs: torch.Tensor, targets: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    def _loss(self, inputs: torch.Tensor, targets: torch.Tensor, rng: np.random.Generator,
+              weights: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean cross-entropy of the targets, or its `weights`-weighted mean."""
         table = self.net_.items()
         states = self.net_.hidden_states(inputs, table)
         mask = targets > 0
         states, targets = states[mask], targets[mask]
+        losses = self._target_losses(inputs, mask, states, targets, table, rng)
+        if weights is None:
+            return losses.mean()
+        weights = weights[mask]
+        return (losses * weights).sum() / weights.sum().clamp_min(1e-9)
+
+    def _target_losses(self, inputs: torch.Tensor, mask: torch.Tensor, states: torch.Tensor, targets: torch.Tensor,
+                       table: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+        """Cross-entropy of each (unpadded) target: full softmax or sampled softmax."""
         negatives = self.config.negatives
         if negatives is None:
             negatives = 0 if self.n_items_ <= FULL_SOFTMAX_ITEMS else AUTO_NEGATIVES
@@ -217,7 +236,7 @@ class SequentialRecommender(Recommender):
             # Items never met in training are left out of the softmax: as permanent negatives
             # the text MLP would learn to recognise and bury them, defeating cold start.
             logits = (states @ table[1:].T).masked_fill(self.net_.items.id_mask[1:, 0] == 0, float("-inf"))
-            return nn.functional.cross_entropy(logits, targets - 1)
+            return nn.functional.cross_entropy(logits, targets - 1, reduction="none")
         # Sampled softmax: the target against shared negatives (and per-row hard ones), every
         # logit minus the log of its sampling probability (zero for uniform sampling).
         sampler = self._sampler()
@@ -233,7 +252,7 @@ class SequentialRecommender(Recommender):
             window = inputs[mask.nonzero()[:, 0]]
             met = (hard[:, :, None] == window[:, None, :]).any(-1) | (hard == targets[:, None])
             parts.append(torch.einsum("rd,rkd->rk", states, table[hard]).masked_fill(met, float("-inf")))
-        return nn.functional.cross_entropy(torch.cat(parts, 1), torch.zeros_like(targets))
+        return nn.functional.cross_entropy(torch.cat(parts, 1), torch.zeros_like(targets), reduction="none")
 
     def _sampler(self) -> NegativeSampler:
         """Built on first use in a fit (text neighbours cost a pass over the catalogue)."""
