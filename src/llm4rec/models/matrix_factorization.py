@@ -132,11 +132,11 @@ class BPR(_ImplicitMF):
 
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
-        # Chosen on ml-100k-loo valid: stronger regularisation (0.03) beat 0.01-0.02 and
-        # larger learning rates, and 128 factors or 300 iterations overfitted.
+        # Stronger regularisation (0.03) and 150 iterations won on ml-100k-loo valid; larger
+        # rates and 128 factors on the sparser amazon-office: the grid keeps both regions.
         return [
-            {"factors": f, "regularization": r, "iterations": i}
-            for f in (32, 64) for r in (0.01, 0.03) for i in (100, 150)
+            {"factors": f, "learning_rate": lr, "regularization": r, "iterations": i}
+            for f in (64, 128) for lr in (0.01, 0.05) for r in (0.01, 0.03) for i in (100, 150)
         ]
 
     def _make(self) -> BayesianPersonalizedRanking:
