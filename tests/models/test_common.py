@@ -5,7 +5,7 @@ import pytest
 from llm4rec.models.registry import MODELS
 from llm4rec.testing import check_recommender
 
-FAST_SETTINGS = {"als": {"iterations": 5}, "bpr": {"iterations": 30},
+FAST_SETTINGS = {"als": {"iterations": 5}, "bpr": {"iterations": 30}, "bpr-sampled": {"epochs": 3},
                  "sasrec": {"max_epochs": 2}, "seqhybrid": {"max_epochs": 2}}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from llm4rec.errors import ConfigError
+from llm4rec.errors import ConfigError, DataError
 from llm4rec.models.negatives import NegativeSampler, text_neighbours
 
 
@@ -46,3 +46,34 @@ def test_a_sequential_model_trains_with_popularity_negatives(ml100k_loo):
     assert np.isfinite(scores).all() and scores.shape == (5, ml100k_loo.train.n_items)
     with pytest.raises(ConfigError, match="text embeddings"):
         SequentialRecommender(negatives=64, negative_sampling="hard", max_epochs=1).fit(ml100k_loo.train)
+
+
+def test_sampled_bpr_uses_each_sampler_and_reads_weights(ml100k_loo):
+    from llm4rec.feedback.weights import mine_weights
+    from llm4rec.models.matrix_factorization import SampledBPR
+
+    train = ml100k_loo.train
+    histories = train.histories()[:10]
+    scores = {}
+    for strategy in ("uniform", "popularity", "hard"):
+        model = SampledBPR(negative_sampling=strategy, epochs=2).fit(train, ml100k_loo.catalog)
+        scores[strategy] = model.score(histories, users=np.arange(10))
+        assert np.isfinite(scores[strategy]).all()
+    assert not np.allclose(scores["uniform"], scores["popularity"])
+    with pytest.raises(DataError, match="no item catalogue"):
+        SampledBPR(negative_sampling="hard", epochs=1).fit(train)
+    mined, _ = mine_weights(train)
+    weighted = SampledBPR(epochs=2, weighted=True).fit(mined).score(histories, users=np.arange(10))
+    assert not np.allclose(weighted, SampledBPR(epochs=2).fit(mined).score(histories, users=np.arange(10)))
+
+
+def test_sampled_bpr_negatives_are_drawn_then_text_neighbours():
+    from llm4rec.models.matrix_factorization import SampledBPR
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(30, 8))
+    sampler = NegativeSampler("hard", np.arange(1, 31), np.ones(30), text=vectors)
+    negatives = SampledBPR._negatives(sampler, np.array([0, 5, 7]), rng)
+    assert negatives.shape == (3, 1 + 16) and negatives.min() >= 0 and negatives.max() < 30
+    plain = SampledBPR._negatives(NegativeSampler("uniform", np.arange(1, 31), np.ones(30)), np.array([0, 5]), rng)
+    assert plain.shape == (2, 1)
