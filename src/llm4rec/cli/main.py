@@ -39,12 +39,27 @@ ModelParams = Annotated[str, typer.Option("--params", help="model settings as JS
 Pseudonymize = Annotated[bool, typer.Option(
     "--pseudonymize", help="replace user ids by keyed hashes (key: $LLM4REC_PSEUDONYM_KEY or --key-file)")]
 KeyFile = Annotated[Path | None, typer.Option(help="file holding the pseudonym key")]
+EncoderBackend = Annotated[str | None, typer.Option(
+    help="how text is encoded: torch, onnx or onnx-int8 (default $LLM4REC_ENCODER_BACKEND or torch)")]
 Catalog = Annotated[Path | None, typer.Option(help="item catalogue for an event log (item_id + text columns)")]
 MineFeedback = Annotated[bool, typer.Option(
     "--mine-feedback", help="raw data: weight each (user, item) by its events (type, dwell, repeats, rating) "
     "and let EASE/ItemKNN/ALS learn from the weights")]
 FeedbackConfigFile = Annotated[Path | None, typer.Option(
     help="JSON of feedback-mining settings (see README, Implicit feedback); implies --mine-feedback")]
+
+
+def _use_encoder_backend(backend: str | None) -> None:
+    """Make `backend` the process-wide default of every text encoder (models, queries)."""
+    if backend is None:
+        return
+    import os
+
+    from llm4rec.text.encoder import BACKEND_VARIABLE, BACKENDS
+
+    if backend not in BACKENDS:
+        fail(f"unknown encoder backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    os.environ[BACKEND_VARIABLE] = backend
 
 
 def _feedback_config(mine: bool, config_file: Path | None) -> FeedbackConfig | None:
@@ -144,6 +159,9 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
         fail("no model could run on this data; see the notes above")
     write_json(out, {r.name: r.contract() for r in results})
     extra = details(results)
+    from llm4rec.text.encoder import default_backend
+
+    extra["encoder_backend"] = default_backend()
     if mining:
         extra["feedback_mining"] = mining
     write_json(out.with_suffix(".details.json"), extra)
@@ -169,8 +187,10 @@ def evaluate(
     catalog: Catalog = None,
     mine_feedback: MineFeedback = False,
     feedback_config: FeedbackConfigFile = None,
+    encoder_backend: EncoderBackend = None,
 ) -> None:
     """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
+    _use_encoder_backend(encoder_backend)
     run_evaluation(_source(split_dir, data), _model_names(models), out, protocol, skip_bad_rows, report,
                    skip_failing=models == "all", catalog=catalog,
                    feedback=_feedback_config(mine_feedback, feedback_config))
@@ -235,9 +255,11 @@ def recommend(
     query: Annotated[str | None, typer.Option(help="a natural-language request, e.g. 'a funny comedy'")] = None,
     query_weight: Annotated[float, typer.Option(min=0, max=1, help="share of the query in the blend")] = 0.5,
     k: Annotated[int, typer.Option(min=1)] = 10,
+    encoder_backend: EncoderBackend = None,
 ) -> None:
     """Fit a model on all the data and print top-k items with titles, for a user, an item
     list, or a natural-language query (with or without a user)."""
+    _use_encoder_backend(encoder_backend)
     from llm4rec.cli.recommend import query_table, recommend_table
 
     source = _source(split_dir, data)
@@ -324,9 +346,11 @@ def train(
     catalog: Catalog = None,
     mine_feedback: MineFeedback = False,
     feedback_config: FeedbackConfigFile = None,
+    encoder_backend: EncoderBackend = None,
 ) -> None:
     """Fit a model on all of the data and save it as a new versioned bundle to serve (with
     --mine-feedback, on mined weights; the mining settings are saved in the bundle)."""
+    _use_encoder_backend(encoder_backend)
     from llm4rec.serving.bundle import bundles_root, save_bundle
 
     settings = json.loads(params)
@@ -478,6 +502,7 @@ def simulate(
         min=0, help="rounds of uniformly random logged slates for the off-policy check (0: skip)")] = 50,
     off_policy_pool: Annotated[int, typer.Option(min=2, help="candidates the logged slates are drawn from")] = 50,
     report: Annotated[Path | None, typer.Option(help="HTML report (default: OUT with .html)")] = None,
+    encoder_backend: EncoderBackend = None,
 ) -> None:
     """Run slate policies against simulated users grounded in real data for many rounds:
     CTR, clicks, coverage, exposure Gini, diversity, interest entropy and retention per
@@ -491,6 +516,7 @@ def simulate(
     from llm4rec.simulation.users import UserModelConfig
     from llm4rec.simulation.world import WorldConfig, build_world
 
+    _use_encoder_backend(encoder_backend)
     names = [p.strip() for p in policies.split(",") if p.strip()]
     unknown = [n for n in names if n not in POLICIES]
     if unknown or not names:
@@ -574,8 +600,10 @@ def serve(
     policy: Annotated[str | None, typer.Option(
         help="rerank known users' candidates with an online policy that learns from POST /feedback: "
              "linucb, thompson, epsilon, mmr (default: the model's ranking, cached)")] = None,
+    encoder_backend: EncoderBackend = None,
 ) -> None:
     """Serve recommendations over HTTP (the quickstart's ml-100k model unless --model-dir)."""
+    _use_encoder_backend(encoder_backend)
     from llm4rec.cli.serve import resolve_served_bundle, run_server
 
     if policy is not None:

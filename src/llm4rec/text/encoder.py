@@ -13,6 +13,19 @@ import numpy as np
 from llm4rec.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKEND_VARIABLE = "LLM4REC_ENCODER_BACKEND"  # the process-wide default, set by --encoder-backend
+
+
+def default_backend() -> str:
+    """The encoder backend from $LLM4REC_ENCODER_BACKEND (torch when unset)."""
+    return check_backend(os.environ.get(BACKEND_VARIABLE, "torch"))
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise ConfigError(f"Unknown encoder backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    return backend
 
 
 def default_model_path() -> Path:
@@ -68,29 +81,40 @@ class EmbeddingCache:
 class TextEncoder:
     """`encode(texts) -> float32 (n, d)`, L2-normalised; only texts not in the cache are run.
 
-    Encoding itself is `SentenceTransformer.encode` (sorted by length, batched, inference
-    mode), so throughput matches the library's.
+    With the `torch` backend encoding is `SentenceTransformer.encode` (sorted by length,
+    batched, inference mode), so throughput matches the library's; `onnx` and `onnx-int8`
+    run the same model exported to onnxruntime (see `text.onnx_backend`). Each backend has
+    its own cache, since their vectors differ slightly.
     """
 
     def __init__(self, model: str | Path | None = None, batch_size: int = 64, cache: bool = True,
-                 show_progress: bool = True) -> None:
+                 show_progress: bool = True, backend: str | None = None) -> None:
         self.path = resolve_model_path(model)
         self.batch_size = batch_size
         self.show_progress = show_progress
+        self.backend = check_backend(backend) if backend is not None else default_backend()
         config = (self.path / "config.json").read_bytes()
-        self.model_id = f"{self.path.name}-{hashlib.sha256(config).hexdigest()[:12]}"
+        self.base_id = f"{self.path.name}-{hashlib.sha256(config).hexdigest()[:12]}"
+        self.model_id = self.base_id if self.backend == "torch" else f"{self.base_id}-{self.backend}"
         self.cache = EmbeddingCache(cache_root() / f"{self.model_id}.sqlite") if cache else None
         self._model = None
 
     @property
     def model(self):
-        """The SentenceTransformer, loaded on first use from the local folder only."""
+        """The SentenceTransformer (or its onnxruntime stand-in), loaded on first use from
+        the local folder only."""
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
+            if self.backend == "torch":
+                from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(str(self.path), device="cpu")
+                self._model = SentenceTransformer(str(self.path), device="cpu")
+            else:
+                from llm4rec.text.onnx_backend import OnnxSentenceModel
+
+                self._model = OnnxSentenceModel(self.path, cache_root().parent / "onnx" / self.base_id,
+                                                quantized=self.backend == "onnx-int8")
         return self._model
 
     @property
