@@ -49,6 +49,7 @@ bench-cold: $(STAMP)
 
 bench-encoder: $(STAMP)
 	$(BIN)/python benchmarks/encode_throughput.py
+	$(BIN)/python benchmarks/encoder_backends.py --out benchmarks/results/encoder_backends.json
 
 bench-serving: $(STAMP)
 	$(BIN)/python benchmarks/serving_latency.py --out benchmarks/results/serving.json

@@ -68,9 +68,9 @@ def export(model_path: Path, out: Path) -> Path:
     return out
 
 
-def quantize(float_model: Path, out: Path) -> Path:
-    """Dynamic int8 with per-channel weight scales; KEEP_FLOAT layers and products of two
-    activations (attention scores) stay in float."""
+def quantize(float_model: Path, out: Path, per_channel: bool = True, keep_float: tuple[str, ...] = KEEP_FLOAT) -> Path:
+    """Dynamic int8 (per-channel weight scales by default); `keep_float` layers and products
+    of two activations (attention scores) stay in float."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -78,9 +78,9 @@ def quantize(float_model: Path, out: Path) -> Path:
     weights = {initializer.name for initializer in graph.initializer}
     excluded = [node.name for node in graph.node if node.op_type == "MatMul" and (
         not any(i in weights for i in node.input) or
-        any(node.name.endswith(k) and "attention" not in node.name for k in KEEP_FLOAT))]
+        any(node.name.endswith(k) and "attention" not in node.name for k in keep_float))]
     partial = out.with_suffix(".partial")
-    quantize_dynamic(str(float_model), str(partial), weight_type=QuantType.QInt8, per_channel=True,
+    quantize_dynamic(str(float_model), str(partial), weight_type=QuantType.QInt8, per_channel=per_channel,
                      nodes_to_exclude=excluded)
     partial.rename(out)
     return out
