@@ -130,7 +130,7 @@ def models() -> None:
 
 def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip_bad_rows: bool,
                    report_path: Path | None, skip_failing: bool = False, catalog: Path | None = None,
-                   feedback: FeedbackConfig | None = None) -> tuple[Split, list[ModelResult]]:
+                   feedback: FeedbackConfig | None = None, ray: str | None = None) -> tuple[Split, list[ModelResult]]:
     """Tune, refit and test each model; write the contract JSON, details and a report.
 
     With `skip_failing` (used for `--models all`) a model that cannot run on this data, such
@@ -146,7 +146,7 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
         started = time.perf_counter()
         try:
             grid = _weighted_grid(name) if mining else None
-            result = tune_and_test(name, split, grid=grid, progress=True)
+            result = tune_and_test(name, split, grid=grid, progress=True, ray=ray)
         except Llm4RecError as error:
             if not skip_failing:
                 raise
@@ -188,12 +188,15 @@ def evaluate(
     mine_feedback: MineFeedback = False,
     feedback_config: FeedbackConfigFile = None,
     encoder_backend: EncoderBackend = None,
+    ray: Annotated[str | None, typer.Option(
+        help="run the full-ranking evaluations on Ray: 'auto' (a running cluster, else a local one) or an "
+             "address such as ray://head:10001")] = None,
 ) -> None:
     """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
     _use_encoder_backend(encoder_backend)
     run_evaluation(_source(split_dir, data), _model_names(models), out, protocol, skip_bad_rows, report,
                    skip_failing=models == "all", catalog=catalog,
-                   feedback=_feedback_config(mine_feedback, feedback_config))
+                   feedback=_feedback_config(mine_feedback, feedback_config), ray=ray)
 
 
 @app.command()

@@ -42,9 +42,11 @@ def tune_and_test(
     grid: list[dict[str, Any]] | None = None,
     metric: str = SELECTION_METRIC,
     progress: bool = False,
+    ray: str | None = None,
 ) -> ModelResult:
     """Pick settings from `grid` (the model's own search space by default) by `metric` on
-    valid, then refit on train+valid and evaluate on test."""
+    valid, then refit on train+valid and evaluate on test; with `ray` (a cluster address or
+    'auto') the full-ranking evaluations run as Ray tasks."""
     cls = model_class(name)
     grid = grid if grid is not None else cls.search_space()
     valid_cases = EvalCases.build(split.train, split.valid)
@@ -55,7 +57,7 @@ def tune_and_test(
     best, best_valid = grid[0], {}
     for params in track(grid, f"tuning {name}", enabled=progress and len(grid) > 1):
         model = cls(**params).fit(split.train, split.catalog)
-        figures = evaluate(model, valid_cases, ks).summary if len(valid_cases) else {}
+        figures = evaluate(model, valid_cases, ks, ray=ray).summary if len(valid_cases) else {}
         tuning.append({"params": params, metric: figures.get(metric)})
         if len(tuning) == 1 or figures[metric] > best_valid[metric]:
             best, best_valid = params, figures
@@ -64,6 +66,6 @@ def tune_and_test(
     fit_start = time.perf_counter()
     final = cls(**best).fit(train_valid, split.catalog)
     fit_seconds = time.perf_counter() - fit_start
-    test = evaluate(final, EvalCases.build(train_valid, split.test), ks, progress)
+    test = evaluate(final, EvalCases.build(train_valid, split.test), ks, progress, ray)
     return ModelResult(name, final.params, best_valid, test.summary, fit_seconds,
                        tuning_seconds, test, final, tuning)

@@ -55,34 +55,44 @@ class Evaluation:
     cases: EvalCases
 
 
+def rank_batch(model: Recommender, cases: EvalCases, start: int, stop: int,
+               list_length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ranks of the targets, their case numbers and the top items of cases start..stop: the
+    unit of work, the same in one process and on a Ray cluster."""
+    scores = model.score(cases.histories[start:stop], users=cases.users[start:stop])
+    if np.isnan(scores).any():
+        raise Llm4RecError(f"{type(model).__name__} returned NaN scores; the model is broken.")
+    targets = cases.targets[start:stop]
+    rows = np.repeat(np.arange(stop - start), [len(t) for t in targets])
+    items = np.concatenate(targets)
+    target_scores = scores[rows, items]
+    scores[cases.known[start:stop].nonzero()] = -np.inf
+    scores[rows, items] = target_scores  # a target the user had met before stays rankable
+    return target_ranks(scores, rows, items), rows + start, top_k(scores, list_length)[0]
+
+
 def evaluate(
-    model: Recommender, cases: EvalCases, ks: tuple[int, ...] = (10, 20), progress: bool = False
+    model: Recommender, cases: EvalCases, ks: tuple[int, ...] = (10, 20), progress: bool = False,
+    ray: str | None = None,
 ) -> Evaluation:
-    """Rank all items for every case and compute accuracy and beyond-accuracy metrics."""
+    """Rank all items for every case and compute accuracy and beyond-accuracy metrics; with
+    `ray` ('auto' or a cluster address) the batches run as Ray tasks (see `distributed`)."""
     n_items = cases.history_part.n_items
     batch = max(1, min(2048, SCORE_BUDGET // max(n_items, 1)))
     list_length = max(ks)
-    tops, rank_parts, case_parts = [], [], []
-    starts = range(0, len(cases), batch)
-    for start in track(starts, "ranking", enabled=progress and len(starts) > 1):
-        stop = min(start + batch, len(cases))
-        scores = model.score(cases.histories[start:stop], users=cases.users[start:stop])
-        if np.isnan(scores).any():
-            raise Llm4RecError(f"{type(model).__name__} returned NaN scores; the model is broken.")
-        targets = cases.targets[start:stop]
-        rows = np.repeat(np.arange(stop - start), [len(t) for t in targets])
-        items = np.concatenate(targets)
-        target_scores = scores[rows, items]
-        scores[cases.known[start:stop].nonzero()] = -np.inf
-        scores[rows, items] = target_scores  # a target the user had met before stays rankable
-        rank_parts.append(target_ranks(scores, rows, items))
-        case_parts.append(rows + start)
-        tops.append(top_k(scores, list_length)[0])
-    per_case = case_metrics(np.concatenate(rank_parts), np.concatenate(case_parts), len(cases), ks)
-    top_items = np.concatenate(tops)
+    bounds = [(start, min(start + batch, len(cases))) for start in range(0, len(cases), batch)]
+    if ray is None:
+        parts = [rank_batch(model, cases, start, stop, list_length)
+                 for start, stop in track(bounds, "ranking", enabled=progress and len(bounds) > 1)]
+    else:
+        from llm4rec.distributed import map_batches
+
+        parts = map_batches(rank_batch, model, cases, bounds, list_length, address=ray)
+    ranks, case_rows, tops = (np.concatenate(column) for column in zip(*parts, strict=True))
+    per_case = case_metrics(ranks, case_rows, len(cases), ks)
     summary = {name: float(values.mean()) for name, values in per_case.items()}
-    summary |= beyond_accuracy(top_items, cases.history_part, ks)
-    return Evaluation(per_case, top_items, summary, cases)
+    summary |= beyond_accuracy(tops, cases.history_part, ks)
+    return Evaluation(per_case, tops, summary, cases)
 
 
 def beyond_accuracy(top_items: np.ndarray, train: Interactions, ks: tuple[int, ...]) -> dict[str, float]:
