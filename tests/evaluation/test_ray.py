@@ -32,3 +32,15 @@ def test_evaluation_on_ray_matches_one_process(local_ray, ml100k_loo, monkeypatc
     assert (distributed.top_items == alone.top_items).all()
     for name, values in alone.per_case.items():
         assert np.array_equal(distributed.per_case[name], values), name
+
+
+def test_batch_encoding_on_ray_matches_one_process(local_ray, monkeypatch):
+    import llm4rec.text.encoder as encoder_module
+    from llm4rec.text.encoder import TextEncoder
+
+    texts = [f"item {i}: a film about {word}" for i, word in enumerate(["space", "love", "war", "cats"] * 15)]
+    alone = TextEncoder(cache=False, show_progress=False).encode(texts)
+    monkeypatch.setattr(encoder_module, "RAY_MIN_TEXTS", 16)  # several slices, several tasks
+    monkeypatch.setenv("LLM4REC_RAY", "auto")
+    distributed = TextEncoder(cache=False, show_progress=False).encode(texts)
+    assert np.allclose(distributed, alone, atol=1e-6)

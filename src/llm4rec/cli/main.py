@@ -194,6 +194,12 @@ def evaluate(
 ) -> None:
     """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
     _use_encoder_backend(encoder_backend)
+    if ray is not None:  # catalogue encoding goes to the cluster too (large batches)
+        import os
+
+        from llm4rec.text.encoder import RAY_VARIABLE
+
+        os.environ[RAY_VARIABLE] = ray
     run_evaluation(_source(split_dir, data), _model_names(models), out, protocol, skip_bad_rows, report,
                    skip_failing=models == "all", catalog=catalog,
                    feedback=_feedback_config(mine_feedback, feedback_config), ray=ray)

@@ -15,6 +15,9 @@ from llm4rec.errors import ConfigError
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("torch", "onnx", "onnx-int8")
 BACKEND_VARIABLE = "LLM4REC_ENCODER_BACKEND"  # the process-wide default, set by --encoder-backend
+RAY_VARIABLE = "LLM4REC_RAY"  # a Ray address ('auto' or ray://...): encode large batches there, set by --ray
+RAY_MIN_TEXTS = 2048  # fewer texts are encoded here: shipping them costs more than it saves
+_worker_models: dict[tuple[str, str], TextEncoder] = {}  # per Ray worker process, loaded once
 
 
 def default_backend() -> str:
@@ -132,10 +135,7 @@ class TextEncoder:
         found = self.cache.get(keys) if self.cache is not None else {}
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing:
-            vectors = self.model.encode(
-                [unique[i] for i in missing], batch_size=self.batch_size, normalize_embeddings=True,
-                show_progress_bar=self.show_progress and len(missing) > self.batch_size, convert_to_numpy=True,
-            ).astype(np.float32)
+            vectors = self._run([unique[i] for i in missing])
             found.update(zip((keys[i] for i in missing), vectors, strict=True))
             if self.cache is not None:
                 self.cache.put([keys[i] for i in missing], vectors)
@@ -143,3 +143,29 @@ class TextEncoder:
             return np.zeros((0, self.model.get_sentence_embedding_dimension()), np.float32)
         by_text = dict(zip(unique, keys, strict=True))
         return np.stack([found[by_text[t]] for t in texts])
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        """Encode uncached texts: here, or in slices on Ray when $LLM4REC_RAY is set and the
+        batch is large (each worker loads the model once and runs this same method)."""
+        address = os.environ.get(RAY_VARIABLE)
+        if address and len(texts) >= RAY_MIN_TEXTS:
+            from llm4rec.distributed import map_batches
+
+            slices = [(start, min(start + RAY_MIN_TEXTS, len(texts))) for start in range(0, len(texts), RAY_MIN_TEXTS)]
+            return np.concatenate(map_batches(encode_slice, (str(self.path), self.backend), texts, slices,
+                                              address=address))
+        return self._encode_here(texts)
+
+    def _encode_here(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True,
+            show_progress_bar=self.show_progress and len(texts) > self.batch_size, convert_to_numpy=True,
+        ).astype(np.float32)
+
+
+def encode_slice(model: tuple[str, str], texts: list[str], start: int, stop: int) -> np.ndarray:
+    """texts[start:stop] encoded by the (path, backend) model, uncached: a Ray task."""
+    encoder = _worker_models.get(model)
+    if encoder is None:
+        encoder = _worker_models[model] = TextEncoder(model[0], cache=False, show_progress=False, backend=model[1])
+    return encoder._encode_here(texts[start:stop])
