@@ -44,3 +44,13 @@ def test_batch_encoding_on_ray_matches_one_process(local_ray, monkeypatch):
     monkeypatch.setenv("LLM4REC_RAY", "auto")
     distributed = TextEncoder(cache=False, show_progress=False).encode(texts)
     assert np.allclose(distributed, alone, atol=1e-6)
+
+
+def test_batch_recommendations_on_ray_match_one_process(local_ray, ml100k_loo):
+    from llm4rec.models.batch import recommend_all
+
+    model = EASE(l2=150.0).fit(ml100k_loo.train)
+    alone = recommend_all(model, ml100k_loo.train, k=5, batch_size=100)
+    distributed = recommend_all(model, ml100k_loo.train, k=5, ray="auto", batch_size=100)
+    assert len(alone) == 5 * ml100k_loo.train.n_users
+    assert alone.equals(distributed)

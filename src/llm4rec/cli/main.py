@@ -1,5 +1,5 @@
-"""`llm4rec` commands: models, evaluate, quickstart, recommend, profile, explain, inspect, split, train,
-simulate, serve."""
+"""`llm4rec` commands: models, evaluate, quickstart, recommend, batch-recommend, profile, explain, inspect,
+split, train, simulate, serve."""
 
 from __future__ import annotations
 
@@ -382,6 +382,40 @@ def train(
                          feedback=mining or None)
     console.print(f"fitted {model} on {len(everything):,} interactions in {metrics['fit_seconds']:.1f} s; "
                   f"bundle written to {folder}")
+
+
+@app.command("batch-recommend")
+def batch_recommend(
+    out: Annotated[Path, typer.Option(help="recommendations file: .parquet or .csv")],
+    split_dir: SplitDir = None,
+    data: Data = None,
+    model: ModelName = "ease",
+    params: ModelParams = "{}",
+    k: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+    ray: Annotated[str | None, typer.Option(help="score on Ray: 'auto' or a cluster address")] = None,
+    encoder_backend: EncoderBackend = None,
+) -> None:
+    """Fit a model on all of the data and write the top k for every user (user_id, rank,
+    item_id, score), in batches of users so memory stays bounded."""
+    from llm4rec.models.batch import recommend_all
+
+    _use_encoder_backend(encoder_backend)
+    if out.suffix not in (".parquet", ".csv"):
+        fail(f"--out must end in .parquet or .csv; got {out.name}")
+    made, load_report = load_split(_source(split_dir, data))
+    show_report(load_report)
+    everything = made.train_valid().concat(made.test)
+    started = time.perf_counter()
+    fitted = create_model(model, **json.loads(params)).fit(everything, made.catalog)
+    fit_seconds = time.perf_counter() - started
+    table = recommend_all(fitted, everything, k, ray)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        table.to_parquet(out, index=False)
+    else:
+        table.to_csv(out, index=False)
+    console.print(f"{model}: fitted in {fit_seconds:.1f} s; top {k} for {table['user_id'].nunique():,} users "
+                  f"in {time.perf_counter() - started - fit_seconds:.1f} s; wrote {out}")
 
 
 @app.command()

@@ -10,10 +10,8 @@ import scipy.sparse as sp
 from llm4rec.data.interactions import Interactions
 from llm4rec.errors import Llm4RecError
 from llm4rec.evaluation.metrics import case_metrics, coverage, intra_list_diversity, novelty, target_ranks
-from llm4rec.models.base import Recommender, top_k
+from llm4rec.models.base import SCORE_BUDGET, Recommender, top_k
 from llm4rec.progress import track
-
-SCORE_BUDGET = 40_000_000  # score-matrix elements per batch (~160 MB of float32)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from llm4rec.errors import ConfigError, NotFittedError
 MANIFEST = "manifest.json"
 ARRAYS = "arrays.npz"
 FORMAT = "llm4rec-model/1"
+SCORE_BUDGET = 40_000_000  # score-matrix elements scored at once in batch work (~160 MB of float32)
 
 
 class ModelConfig(BaseModel):
