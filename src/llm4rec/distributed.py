@@ -14,6 +14,12 @@ from typing import Any
 from llm4rec.errors import ConfigError
 
 
+def batch_bounds(n: int, size: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive batches of at most `size` over n rows: the units of
+    batch work, whether they run here or as Ray tasks."""
+    return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+
 def connect(address: str) -> None:
     """Connect to the cluster at `address` once per process ("auto": an existing cluster if
     one is running, else a local one)."""

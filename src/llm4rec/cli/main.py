@@ -49,17 +49,35 @@ FeedbackConfigFile = Annotated[Path | None, typer.Option(
     help="JSON of feedback-mining settings (see README, Implicit feedback); implies --mine-feedback")]
 
 
+RayAddress = Annotated[str | None, typer.Option(
+    help="run the batch work on Ray: 'auto' (a running cluster, else a local one) or an address such as "
+         "ray://head:10001")]
+
+
 def _use_encoder_backend(backend: str | None) -> None:
     """Make `backend` the process-wide default of every text encoder (models, queries)."""
     if backend is None:
         return
     import os
 
-    from llm4rec.text.encoder import BACKEND_VARIABLE, BACKENDS
+    from llm4rec.text.encoder import BACKEND_VARIABLE, check_backend
 
-    if backend not in BACKENDS:
-        fail(f"unknown encoder backend {backend!r}; choose from {', '.join(BACKENDS)}")
-    os.environ[BACKEND_VARIABLE] = backend
+    os.environ[BACKEND_VARIABLE] = check_backend(backend)
+
+
+def _check_policies(names: list[str]) -> list[str]:
+    """The names, if each is a slate policy; a clear failure otherwise."""
+    from llm4rec.ranking.policies import POLICIES
+
+    unknown = [n for n in names if n not in POLICIES]
+    if unknown or not names:
+        fail(f"unknown policies {unknown}; choose from {', '.join(POLICIES)}")
+    return names
+
+
+def _reads_weights(name: str) -> bool:
+    """Whether the model has a `weighted` setting (it can learn from mined weights)."""
+    return "weighted" in MODELS[name].Config.model_fields
 
 
 def _feedback_config(mine: bool, config_file: Path | None) -> FeedbackConfig | None:
@@ -93,10 +111,9 @@ def _load(source: str, protocol: str, skip_bad_rows: bool, catalog: Path | None,
 
 def _weighted_grid(name: str) -> list[dict] | None:
     """The model's search space with `weighted` on, for models that can read weights."""
-    cls = MODELS[name]
-    if "weighted" not in cls.Config.model_fields:
+    if not _reads_weights(name):
         return None
-    return [params | {"weighted": True} for params in cls.search_space()]
+    return [params | {"weighted": True} for params in MODELS[name].search_space()]
 
 
 def _private(split: Split, pseudonymize: bool, key_file: Path | None) -> Split:
@@ -188,9 +205,7 @@ def evaluate(
     mine_feedback: MineFeedback = False,
     feedback_config: FeedbackConfigFile = None,
     encoder_backend: EncoderBackend = None,
-    ray: Annotated[str | None, typer.Option(
-        help="run the full-ranking evaluations on Ray: 'auto' (a running cluster, else a local one) or an "
-             "address such as ray://head:10001")] = None,
+    ray: RayAddress = None,
 ) -> None:
     """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
     _use_encoder_backend(encoder_backend)
@@ -371,7 +386,7 @@ def train(
         settings, metrics = evaluated[model]["params"], {"evaluated_as": evaluated[model]}
     feedback = _feedback_config(mine_feedback, feedback_config)
     made, mining = _load(_source(split_dir, data), "loo", False, catalog, feedback)
-    if mining and "weighted" in MODELS[model].Config.model_fields:
+    if mining and _reads_weights(model):
         settings = settings | {"weighted": True}
     made = _private(made, pseudonymize, key_file)
     everything = made.train_valid().concat(made.test)
@@ -392,7 +407,7 @@ def batch_recommend(
     model: ModelName = "ease",
     params: ModelParams = "{}",
     k: Annotated[int, typer.Option(min=1, max=1000)] = 10,
-    ray: Annotated[str | None, typer.Option(help="score on Ray: 'auto' or a cluster address")] = None,
+    ray: RayAddress = None,
     encoder_backend: EncoderBackend = None,
 ) -> None:
     """Fit a model on all of the data and write the top k for every user (user_id, rank,
@@ -554,16 +569,12 @@ def simulate(
     from dataclasses import asdict
 
     from llm4rec.evaluation.simulation_report import write_simulation_report
-    from llm4rec.ranking.policies import POLICIES
     from llm4rec.simulation.runner import off_policy_check, paired_differences, run_policies, summarize_runs
     from llm4rec.simulation.users import UserModelConfig
     from llm4rec.simulation.world import WorldConfig, build_world
 
     _use_encoder_backend(encoder_backend)
-    names = [p.strip() for p in policies.split(",") if p.strip()]
-    unknown = [n for n in names if n not in POLICIES]
-    if unknown or not names:
-        fail(f"unknown policies {unknown}; choose from {', '.join(POLICIES)}")
+    names = _check_policies([p.strip() for p in policies.split(",") if p.strip()])
     source = "ml-100k" if split_dir is None and data is None else _source(split_dir, data)
     made, load_report = load_split(source)
     show_report(load_report)
@@ -650,10 +661,7 @@ def serve(
     from llm4rec.cli.serve import resolve_served_bundle, run_server
 
     if policy is not None:
-        from llm4rec.ranking.policies import POLICIES
-
-        if policy not in POLICIES:
-            fail(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
+        _check_policies([policy])
     run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize,
                cache_size, policy)
 

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from llm4rec.data.interactions import Interactions
+from llm4rec.distributed import batch_bounds, map_batches
 from llm4rec.errors import Llm4RecError
 from llm4rec.evaluation.metrics import case_metrics, coverage, intra_list_diversity, novelty, target_ranks
 from llm4rec.models.base import SCORE_BUDGET, Recommender, top_k
@@ -78,13 +79,11 @@ def evaluate(
     n_items = cases.history_part.n_items
     batch = max(1, min(2048, SCORE_BUDGET // max(n_items, 1)))
     list_length = max(ks)
-    bounds = [(start, min(start + batch, len(cases))) for start in range(0, len(cases), batch)]
+    bounds = batch_bounds(len(cases), batch)
     if ray is None:
         parts = [rank_batch(model, cases, start, stop, list_length)
                  for start, stop in track(bounds, "ranking", enabled=progress and len(bounds) > 1)]
     else:
-        from llm4rec.distributed import map_batches
-
         parts = map_batches(rank_batch, model, cases, bounds, list_length, address=ray)
     ranks, case_rows, tops = (np.concatenate(column) for column in zip(*parts, strict=True))
     per_case = case_metrics(ranks, case_rows, len(cases), ks)

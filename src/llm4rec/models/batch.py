@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from llm4rec.data.interactions import Interactions
+from llm4rec.distributed import batch_bounds, map_batches
 from llm4rec.models.base import SCORE_BUDGET, Recommender
 
 
@@ -46,12 +47,10 @@ def recommend_all(model: Recommender, interactions: Interactions, k: int = 10, r
     the batches as Ray tasks."""
     histories = Histories.of(interactions)
     batch_size = batch_size or max(1, min(4096, SCORE_BUDGET // max(interactions.n_items, 1)))
-    bounds = [(start, min(start + batch_size, len(histories))) for start in range(0, len(histories), batch_size)]
+    bounds = batch_bounds(len(histories), batch_size)
     if ray is None:
         parts = [top_k_batch(model, histories, start, stop, k) for start, stop in bounds]
     else:
-        from llm4rec.distributed import map_batches
-
         parts = map_batches(top_k_batch, model, histories, bounds, k, address=ray)
     items = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, k), np.int64)
     scores = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, k), np.float32)

@@ -176,7 +176,6 @@ class SampledBPR(_ImplicitMF):
     """
 
     name = "bpr-sampled"
-    reads_text = False
     Config = SampledBPRConfig
 
     @classmethod

@@ -10,7 +10,7 @@ once and the service calls the same code with one user:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
@@ -40,6 +40,15 @@ class SlateContext:
     scores: np.ndarray  # (n, m) base model scores
     available: np.ndarray  # (n, m) bool
     impressions: np.ndarray  # (n, m) earlier ignored impressions
+
+    def rows(self, index: np.ndarray | slice) -> SlateContext:
+        """The contexts of some rows (an index array or a slice)."""
+        return SlateContext(*(getattr(self, f.name)[index] for f in fields(self)))
+
+    @classmethod
+    def concatenate(cls, parts: list[SlateContext]) -> SlateContext:
+        """One context holding the rows of every part, in order."""
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
 
     def masked(self, values: np.ndarray) -> np.ndarray:
         return np.where(self.available, values, -np.inf)

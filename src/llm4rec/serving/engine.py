@@ -130,7 +130,7 @@ class Engine:
     def __init__(self, bundle_path: Path | str, store: FeedbackStore, cache_size: int = CACHE_SIZE,
                  policy: str | None = None) -> None:
         self.bundle_path = Path(bundle_path)
-        self.cache_size = cache_size
+        self.cache_size = 0 if policy is not None else cache_size  # a policy's slates change per request
         self.store = store
         self.policy = policy
         self.served = ServedModel.build(load_bundle(self.bundle_path), store.events(), policy)
@@ -145,8 +145,6 @@ class Engine:
 
     def cached(self, user_id: str, k: int) -> Ranked | None:
         """The cached top-k of a user for the served version, if there is one."""
-        if self.served.reranker is not None:
-            return None
         version = self.served.version
         with self._cache_lock:
             hit = self._cache.get(user_id, {}).get(k)
@@ -175,7 +173,7 @@ class Engine:
         items, scores = served.bundle.model.recommend([history], k, users=users)
         result = served.ranked(items[0], scores[0])
         with self._cache_lock:
-            if epoch == self._cache_epoch and self.cache_size > 0 and served.reranker is None:
+            if epoch == self._cache_epoch and self.cache_size > 0:
                 self._cache.setdefault(user_id, {})[k] = result
                 self._cache.move_to_end(user_id)
                 if len(self._cache) > self.cache_size:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats
 
+from llm4rec.distributed import batch_bounds
 from llm4rec.evaluation.off_policy import ESTIMATORS, LoggedSlates, estimate_ctr
 from llm4rec.progress import track
 from llm4rec.ranking.policies import Policy, RandomPolicy, SlateContext, examination, make_policy
@@ -184,23 +185,16 @@ def log_uniform_slates(world: World, rounds: int, k: int, seed: int,
         propensity = np.repeat(1.0 / context.available.sum(axis=1, keepdims=True), columns.shape[1], axis=1)
         clicks = episode.step(users, columns, context)
         parts.append((context, columns, propensity, clicks, appeal))
-    contexts = SlateContext(*(np.concatenate([getattr(p[0], f) for p in parts]) for f in
-                              ("users", "candidates", "scores", "available", "impressions")))
+    contexts = SlateContext.concatenate([p[0] for p in parts])
     logged = LoggedSlates(contexts, *(np.concatenate([p[i] for p in parts]) for i in (1, 2, 3)))
     return OffPolicyData(logged, np.concatenate([p[4] for p in parts]))
-
-
-def _batches(context: SlateContext):
-    for start in range(0, len(context.users), BATCH):
-        part = slice(start, start + BATCH)
-        yield SlateContext(context.users[part], context.candidates[part], context.scores[part],
-                           context.available[part], context.impressions[part])
 
 
 def target_slates(policy: Policy, context: SlateContext, k: int, seed: int) -> np.ndarray:
     """The slates a (non-learning) policy would show in each logged context."""
     rng = np.random.default_rng(seed)
-    return np.concatenate([policy.select(part, k, rng) for part in _batches(context)])
+    return np.concatenate([policy.select(context.rows(slice(start, stop)), k, rng)
+                           for start, stop in batch_bounds(len(context.users), BATCH)])
 
 
 def true_ctr(data: OffPolicyData, columns: np.ndarray) -> float:

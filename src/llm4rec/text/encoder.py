@@ -149,9 +149,9 @@ class TextEncoder:
         batch is large (each worker loads the model once and runs this same method)."""
         address = os.environ.get(RAY_VARIABLE)
         if address and len(texts) >= RAY_MIN_TEXTS:
-            from llm4rec.distributed import map_batches
+            from llm4rec.distributed import batch_bounds, map_batches
 
-            slices = [(start, min(start + RAY_MIN_TEXTS, len(texts))) for start in range(0, len(texts), RAY_MIN_TEXTS)]
+            slices = batch_bounds(len(texts), RAY_MIN_TEXTS)
             return np.concatenate(map_batches(encode_slice, (str(self.path), self.backend), texts, slices,
                                               address=address))
         return self._encode_here(texts)
