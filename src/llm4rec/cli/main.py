@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from llm4rec.cli.console import console, fail, results_table, settings_lines, show_report, write_json
@@ -671,5 +672,5 @@ def main() -> None:
     try:
         app()
     except Llm4RecError as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False, markup=False)
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         sys.exit(2)
