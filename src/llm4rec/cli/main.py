@@ -4,6 +4,7 @@ split, train, simulate, serve."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import time
@@ -50,20 +51,23 @@ FeedbackConfigFile = Annotated[Path | None, typer.Option(
     help="JSON of feedback-mining settings (see README, Implicit feedback); implies --mine-feedback")]
 
 
+Encoder = Annotated[Path | None, typer.Option(
+    help="text encoder of every text-aware model: a local sentence-transformers folder or one written by "
+         "`llm4rec finetune` (default all-MiniLM-L6-v2)")]
 RayAddress = Annotated[str | None, typer.Option(
     help="run the batch work on Ray: 'auto' (a running cluster, else a local one) or an address such as "
          "ray://head:10001")]
 
 
-def _use_encoder_backend(backend: str | None) -> None:
-    """Make `backend` the process-wide default of every text encoder (models, queries)."""
-    if backend is None:
-        return
-    import os
+def _use_encoder(encoder: Path | None, backend: str | None) -> None:
+    """Make `encoder` and `backend` the process-wide defaults of every text encoder (models,
+    queries); None leaves a default as it is."""
+    from llm4rec.text.encoder import BACKEND_VARIABLE, ENCODER_VARIABLE, check_backend, resolve_model_path
 
-    from llm4rec.text.encoder import BACKEND_VARIABLE, check_backend
-
-    os.environ[BACKEND_VARIABLE] = check_backend(backend)
+    if encoder is not None:
+        os.environ[ENCODER_VARIABLE] = str(resolve_model_path(encoder.resolve()))
+    if backend is not None:
+        os.environ[BACKEND_VARIABLE] = check_backend(backend)
 
 
 def _check_policies(names: list[str]) -> list[str]:
@@ -177,9 +181,9 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
         fail("no model could run on this data; see the notes above")
     write_json(out, {r.name: r.contract() for r in results})
     extra = details(results)
-    from llm4rec.text.encoder import default_backend
+    from llm4rec.text.encoder import default_backend, resolve_model_path
 
-    extra["encoder_backend"] = default_backend()
+    extra["encoder"], extra["encoder_backend"] = str(resolve_model_path(None)), default_backend()
     if mining:
         extra["feedback_mining"] = mining
     write_json(out.with_suffix(".details.json"), extra)
@@ -205,14 +209,13 @@ def evaluate(
     catalog: Catalog = None,
     mine_feedback: MineFeedback = False,
     feedback_config: FeedbackConfigFile = None,
+    encoder: Encoder = None,
     encoder_backend: EncoderBackend = None,
     ray: RayAddress = None,
 ) -> None:
     """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
-    _use_encoder_backend(encoder_backend)
+    _use_encoder(encoder, encoder_backend)
     if ray is not None:  # catalogue encoding goes to the cluster too (large batches)
-        import os
-
         from llm4rec.text.encoder import RAY_VARIABLE
 
         os.environ[RAY_VARIABLE] = ray
@@ -280,11 +283,12 @@ def recommend(
     query: Annotated[str | None, typer.Option(help="a natural-language request, e.g. 'a funny comedy'")] = None,
     query_weight: Annotated[float, typer.Option(min=0, max=1, help="share of the query in the blend")] = 0.5,
     k: Annotated[int, typer.Option(min=1)] = 10,
+    encoder: Encoder = None,
     encoder_backend: EncoderBackend = None,
 ) -> None:
     """Fit a model on all the data and print top-k items with titles, for a user, an item
     list, or a natural-language query (with or without a user)."""
-    _use_encoder_backend(encoder_backend)
+    _use_encoder(encoder, encoder_backend)
     from llm4rec.cli.recommend import query_table, recommend_table
 
     source = _source(split_dir, data)
@@ -371,11 +375,12 @@ def train(
     catalog: Catalog = None,
     mine_feedback: MineFeedback = False,
     feedback_config: FeedbackConfigFile = None,
+    encoder: Encoder = None,
     encoder_backend: EncoderBackend = None,
 ) -> None:
     """Fit a model on all of the data and save it as a new versioned bundle to serve (with
     --mine-feedback, on mined weights; the mining settings are saved in the bundle)."""
-    _use_encoder_backend(encoder_backend)
+    _use_encoder(encoder, encoder_backend)
     from llm4rec.serving.bundle import bundles_root, save_bundle
 
     settings = json.loads(params)
@@ -389,6 +394,10 @@ def train(
     made, mining = _load(_source(split_dir, data), "loo", False, catalog, feedback)
     if mining and _reads_weights(model):
         settings = settings | {"weighted": True}
+    if encoder is not None and "text_model" in MODELS[model].Config.model_fields:
+        from llm4rec.text.encoder import ENCODER_VARIABLE
+
+        settings = settings | {"text_model": os.environ[ENCODER_VARIABLE]}  # recorded in the bundle
     made = _private(made, pseudonymize, key_file)
     everything = made.train_valid().concat(made.test)
     started = time.perf_counter()
@@ -400,6 +409,53 @@ def train(
                   f"bundle written to {folder}")
 
 
+@app.command()
+def finetune(
+    out: Annotated[Path, typer.Option(help="folder for the fine-tuned encoder (use it with --encoder)")],
+    split_dir: SplitDir = None,
+    data: Data = None,
+    method: Annotated[str, typer.Option(
+        help="head (a residual head over the frozen encoder; measured best), lora, adalora or full")] = "head",
+    epochs: Annotated[int | None, typer.Option(min=1, help="most epochs (early stopping on valid)")] = None,
+    base_model: Annotated[str | None, typer.Option(
+        help="local sentence-transformers folder to start from (default all-MiniLM-L6-v2)")] = None,
+    params: Annotated[str, typer.Option("--params", help="more settings as JSON, e.g. '{\"rank\": 16}'")] = "{}",
+    merge: Annotated[Path | None, typer.Option(
+        help="also write a merged sentence-transformers folder here (lora, adalora, full)")] = None,
+    protocol: Protocol = "loo",
+    skip_bad_rows: SkipBad = False,
+    catalog: Catalog = None,
+) -> None:
+    """Fine-tune the text encoder on the training part's behaviour (recent items -> next item),
+    with early stopping on valid; the folder works wherever an encoder path is expected."""
+    from pydantic import ValidationError
+
+    from llm4rec.text.finetune import FinetuneConfig, merge_export
+    from llm4rec.text.finetune import finetune as run_finetune
+
+    settings = json.loads(params) | {"method": method, "base_model": base_model}
+    if epochs is not None:
+        settings["epochs"] = epochs
+    try:
+        config = FinetuneConfig(**settings)
+    except ValidationError as error:
+        fail(f"bad fine-tuning settings: {error}")
+    made, _ = _load(_source(split_dir, data), protocol, skip_bad_rows, catalog, None)
+    console.print(f"[bold]{made.name}[/]: fine-tuning ({config.method}) on {len(made.train):,} training rows; "
+                  f"early stopping on {len(made.valid):,} valid rows")
+    result = run_finetune(made.train, made.valid, made.catalog, out, config, on_epoch=lambda epoch, ndcg, seconds:
+                          console.print(f"  epoch {epoch + 1}: valid NDCG@10 {ndcg:.4f} ({seconds:.0f} s)"))
+    console.print(f"trainable parameters {result.trainable_parameters:,} of {result.total_parameters:,} "
+                  f"({result.trainable_share:.2%}); {result.examples:,} training pairs; "
+                  f"{result.seconds:.0f} s; peak memory {result.peak_memory_mb:,.0f} MB; stopped by {result.stopped}")
+    console.print(f"valid NDCG@10 of the text model: frozen {result.frozen_valid_ndcg:.4f} -> "
+                  f"fine-tuned {result.best_valid_ndcg:.4f} (epoch {result.best_epoch + 1})")
+    if merge is not None:
+        merge_export(out, merge)
+        console.print(f"merged sentence-transformers model written to {merge}")
+    console.print(f"wrote {out}; use it with `llm4rec evaluate ... --encoder {out}`")
+
+
 @app.command("batch-recommend")
 def batch_recommend(
     out: Annotated[Path, typer.Option(help="recommendations file: .parquet or .csv")],
@@ -409,13 +465,14 @@ def batch_recommend(
     params: ModelParams = "{}",
     k: Annotated[int, typer.Option(min=1, max=1000)] = 10,
     ray: RayAddress = None,
+    encoder: Encoder = None,
     encoder_backend: EncoderBackend = None,
 ) -> None:
     """Fit a model on all of the data and write the top k for every user (user_id, rank,
     item_id, score), in batches of users so memory stays bounded."""
     from llm4rec.models.batch import recommend_all
 
-    _use_encoder_backend(encoder_backend)
+    _use_encoder(encoder, encoder_backend)
     if out.suffix not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv; got {out.name}")
     made, load_report = load_split(_source(split_dir, data))
@@ -574,7 +631,7 @@ def simulate(
     from llm4rec.simulation.users import UserModelConfig
     from llm4rec.simulation.world import WorldConfig, build_world
 
-    _use_encoder_backend(encoder_backend)
+    _use_encoder(None, encoder_backend)
     names = _check_policies([p.strip() for p in policies.split(",") if p.strip()])
     source = "ml-100k" if split_dir is None and data is None else _source(split_dir, data)
     made, load_report = load_split(source)
@@ -658,7 +715,7 @@ def serve(
     encoder_backend: EncoderBackend = None,
 ) -> None:
     """Serve recommendations over HTTP (the quickstart's ml-100k model unless --model-dir)."""
-    _use_encoder_backend(encoder_backend)
+    _use_encoder(None, encoder_backend)
     from llm4rec.cli.serve import resolve_served_bundle, run_server
 
     if policy is not None:

@@ -36,6 +36,13 @@ class TextContent(Recommender):
     def search_space(cls) -> list[dict[str, Any]]:
         return [{"half_life": h} for h in (1.0, 3.0, 10.0, 0.0)]
 
+    @classmethod
+    def from_vectors(cls, item_vectors: np.ndarray, half_life: float = 1.0) -> TextContent:
+        """The model over given item vectors (as when fine-tuning the encoder), without a fit."""
+        model = cls(half_life=half_life)
+        model.item_vectors_, model.n_items_ = item_vectors, len(item_vectors)
+        return model
+
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
         c = self.config
         self.item_vectors_ = text_vectors(catalog, interactions.items, c.text_model, c.template, self.name)

@@ -195,7 +195,7 @@ class Engine:
         item_vectors = self._text_vectors(served)
         model_scores = served.bundle.model.score([history])[0] if len(history) else None
         profile = profile_vectors([history], item_vectors)[0] if len(history) else None
-        scores = query_scores(self._encode_query(query), item_vectors, model_scores, profile, query_weight)
+        scores = query_scores(self._encode_query(query, served), item_vectors, model_scores, profile, query_weight)
         scores[history] = -np.inf
         items, top = top_k(scores[None, :], k)
         return served.ranked(items[0], top[0])
@@ -293,13 +293,16 @@ class Engine:
         if vectors is None:
             from llm4rec.models.item_features import text_vectors
 
-            vectors = text_vectors(served.bundle.catalog, served.bundle.interactions.items, None, None, "query")
+            vectors = text_vectors(served.bundle.catalog, served.bundle.interactions.items,
+                                   served.bundle.model.params.get("text_model"), None, "query")
             self._query_vectors[served.version] = vectors
         return vectors
 
-    def _encode_query(self, query: str) -> np.ndarray:
-        if self._query_encoder is None:
+    def _encode_query(self, query: str, served: ServedModel) -> np.ndarray:
+        """The query's vector from the encoder the served model was trained with."""
+        encoder = served.bundle.model.params.get("text_model")
+        if self._query_encoder is None or self._query_encoder[0] != encoder:
             from llm4rec.text.encoder import TextEncoder
 
-            self._query_encoder = TextEncoder(cache=False)
-        return self._query_encoder.encode([query])[0]
+            self._query_encoder = (encoder, TextEncoder(encoder, cache=False))
+        return self._query_encoder[1].encode([query])[0]

@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from llm4rec.errors import ConfigError
+from llm4rec.text.tuned import TunedSentenceModel, fingerprint, is_tuned_folder
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("torch", "onnx", "onnx-int8")
 BACKEND_VARIABLE = "LLM4REC_ENCODER_BACKEND"  # the process-wide default, set by --encoder-backend
+ENCODER_VARIABLE = "LLM4REC_ENCODER"  # the process-wide default encoder path, set by --encoder
 RAY_VARIABLE = "LLM4REC_RAY"  # a Ray address ('auto' or ray://...): encode large batches there, set by --ray
 RAY_MIN_TEXTS = 2048  # fewer texts are encoded here: shipping them costs more than it saves
 _worker_models: dict[tuple[str, str], TextEncoder] = {}  # per Ray worker process, loaded once
@@ -39,14 +41,18 @@ def default_model_path() -> Path:
 
 
 def resolve_model_path(model: str | Path | None) -> Path:
-    """A local model folder: the default, or any sentence-transformers / Hugging Face path."""
-    if model is None or str(model) == DEFAULT_MODEL:
+    """A local model folder: $LLM4REC_ENCODER or the default when `model` is None, any
+    sentence-transformers / Hugging Face path, or a folder written by `llm4rec finetune`."""
+    if model is None:
+        model = os.environ.get(ENCODER_VARIABLE) or DEFAULT_MODEL
+    if str(model) == DEFAULT_MODEL:
         return default_model_path()
     path = Path(model)
-    if not (path / "config.json").exists():
+    if not (path / "config.json").exists() and not is_tuned_folder(path):
         raise ConfigError(
             f"No local model at {path}: a folder with config.json (a sentence-transformers or "
-            "Hugging Face model) is needed; models are never downloaded at run time."
+            "Hugging Face model) or one written by `llm4rec finetune` is needed; models are never "
+            "downloaded at run time."
         )
     return path
 
@@ -96,8 +102,12 @@ class TextEncoder:
         self.batch_size = batch_size
         self.show_progress = show_progress
         self.backend = check_backend(backend) if backend is not None else default_backend()
-        config = (self.path / "config.json").read_bytes()
-        self.base_id = f"{self.path.name}-{hashlib.sha256(config).hexdigest()[:12]}"
+        self.tuned = is_tuned_folder(self.path)
+        if self.tuned:
+            self.base_id = f"{self.path.name}-{fingerprint(self.path)}"
+        else:
+            config = (self.path / "config.json").read_bytes()
+            self.base_id = f"{self.path.name}-{hashlib.sha256(config).hexdigest()[:12]}"
         self.model_id = self.base_id if self.backend == "torch" else f"{self.base_id}-{self.backend}"
         self.cache = EmbeddingCache(cache_root() / f"{self.model_id}.sqlite") if cache else None
         self._model = None
@@ -109,7 +119,9 @@ class TextEncoder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            if self.backend == "torch":
+            if self.tuned:
+                self._model = TunedSentenceModel(self.path, self.backend)
+            elif self.backend == "torch":
                 from sentence_transformers import SentenceTransformer
 
                 self._model = SentenceTransformer(str(self.path), device="cpu")

@@ -1,0 +1,374 @@
+"""Fine-tune the text encoder on behaviour, so item vectors learn what users consume together
+and not only what sounds alike.
+
+Examples come from the training part only: at each position of each user's training history,
+(the recent items before it → the item there). The query is the recency-weighted mean of the
+history's item vectors, the very profile the `text` model scores with, and the loss is a
+softmax (cross-entropy with a learned temperature) over candidate items: every item that is a
+training target for the `head` method, the batch's targets (in-batch negatives) for the
+transformer methods, whose forward passes are too dear for a full softmax on CPU. Items that
+are never training targets (valid/test-only items, cold-start items) are never candidates
+either, so the model is not taught to push them down. Early stopping on valid NDCG@10 of the
+`text` model.
+
+Methods:
+- `head`: a residual MLP over the frozen encoder's (cached) vectors;
+- `lora` / `adalora`: peft adapters on the transformer's attention and feed-forward layers;
+- `full`: every weight of the transformer.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.interactions import Interactions
+from llm4rec.errors import ConfigError, DataError
+from llm4rec.evaluation.ranking import EvalCases, evaluate
+from llm4rec.profiles.vectors import recency_weights
+from llm4rec.text.heads import ResidualHead
+from llm4rec.text.tuned import MANIFEST, attach_adapter, is_tuned_folder, load_sentence_transformer
+
+METHODS = ("head", "lora", "adalora", "full")
+LORA_TARGETS = ["query", "key", "value", "dense"]  # BERT-style names; other models: see `lora_targets`
+METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
+    "head": {"batch_size": 1024, "learning_rate": 3e-3, "history_length": 20, "steps_per_epoch": None},
+    "lora": {"batch_size": 32, "learning_rate": 1e-3, "history_length": 3, "steps_per_epoch": 100},
+    "adalora": {"batch_size": 32, "learning_rate": 1e-3, "history_length": 3, "steps_per_epoch": 100},
+    "full": {"batch_size": 32, "learning_rate": 3e-5, "history_length": 3, "steps_per_epoch": 100},
+}
+
+
+class FinetuneConfig(BaseModel):
+    """Settings of a fine-tuning run; None means the method's default (METHOD_DEFAULTS)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["head", "lora", "adalora", "full"] = "head"
+    base_model: str | None = Field(None, description="local encoder path; None: all-MiniLM-L6-v2")
+    template: str | None = Field(None, description="item text template; None: every text column")
+    epochs: int = Field(40, ge=1, description="most passes (transformer methods: most rounds of steps)")
+    patience: int = Field(4, ge=1, description="stop after this many epochs without a better valid NDCG@10")
+    batch_size: int | None = Field(None, ge=2)
+    learning_rate: float | None = Field(None, gt=0)
+    history_length: int | None = Field(None, ge=1, description="recent items in the query")
+    half_life: float = Field(1.0, ge=0, description="recency half-life of the query, as in the text model")
+    hidden: int = Field(1024, ge=1, description="head: hidden width")
+    dropout: float = Field(0.1, ge=0, lt=1)
+    rank: int = Field(8, ge=1, description="lora/adalora: adapter rank")
+    steps_per_epoch: int | None = Field(None, ge=1, description="transformer methods: steps between valid checks")
+    max_minutes: float | None = Field(None, gt=0, description="stop training after this long")
+    seed: int = 0
+
+    def resolved(self) -> FinetuneConfig:
+        """A copy with every None setting replaced by the method's default."""
+        defaults = {k: v for k, v in METHOD_DEFAULTS[self.method].items() if getattr(self, k) is None}
+        return self.model_copy(update=defaults)
+
+
+@dataclass(frozen=True)
+class NextItemExamples:
+    """(recent history → next item) pairs from one user-ordered interaction table."""
+
+    queries: np.ndarray  # (n, history_length) item indices, most recent last, -1 padding on the left
+    targets: np.ndarray  # (n,)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+def next_item_examples(train: Interactions, history_length: int) -> NextItemExamples:
+    """Every (up to `history_length` items before position t → item at t) of each training
+    history; only `train` is read, so held-out items are never targets."""
+    queries, targets = [], []
+    for history in train.histories():
+        for t in range(1, len(history)):
+            recent = history[max(0, t - history_length):t]
+            queries.append(np.pad(recent, (history_length - len(recent), 0), constant_values=-1))
+            targets.append(history[t])
+    if not targets:
+        raise DataError("No training pairs: every user has fewer than two training interactions",
+                        hint="Fine-tuning learns from consecutive items; use data with longer histories.")
+    return NextItemExamples(np.asarray(queries, np.int64), np.asarray(targets, np.int64))
+
+
+class HeadTower:
+    """Item vectors = a residual head over the frozen encoder's vectors (which the encoder caches)."""
+
+    full_softmax = True
+
+    def __init__(self, base_vectors: np.ndarray, config: FinetuneConfig) -> None:
+        self.base = torch.from_numpy(base_vectors)
+        self.head = ResidualHead(base_vectors.shape[1], config.hidden, config.dropout)
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        return list(self.head.parameters())
+
+    def train(self, mode: bool) -> None:
+        self.head.train(mode)
+
+    def vectors(self, items: torch.Tensor) -> torch.Tensor:
+        return self.head(self.base[items])
+
+    def all_vectors(self) -> np.ndarray:
+        with torch.inference_mode():
+            return self.head(self.base).numpy()
+
+    def after_step(self, step: int) -> None:
+        pass
+
+    def counts(self, base_path: Path) -> tuple[int, int]:
+        """(trainable, total) parameters, the total counting the frozen encoder."""
+        trainable = sum(p.numel() for p in self.parameters())
+        return trainable, trainable + sum(p.numel() for p in load_sentence_transformer(base_path).parameters())
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {k: v.clone() for k, v in self.head.state_dict().items()}
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.head.load_state_dict(state)
+
+    def save(self, folder: Path) -> None:
+        torch.save(self.head.state_dict(), folder / "head.pt")
+
+
+def lora_targets(model: torch.nn.Module) -> list[str]:
+    """The linear layers LoRA adapts: BERT's attention and feed-forward names when present,
+    else every linear layer ('all-linear' in peft)."""
+    names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)}
+    found = [t for t in LORA_TARGETS if t in names]
+    return found if found else "all-linear"
+
+
+class TransformerTower:
+    """Item vectors = the sentence-transformer itself, trained through peft adapters or fully."""
+
+    full_softmax = False
+
+    def __init__(self, base_path: Path, texts: list[str], config: FinetuneConfig, total_steps: int) -> None:
+        self.model = load_sentence_transformer(base_path)
+        self.texts = texts
+        self.method = config.method
+        language_model = self.model[0].model
+        if config.method == "full":
+            self.trainable = [p for p in self.model.parameters() if p.requires_grad]
+        else:
+            from peft import AdaLoraConfig, LoraConfig, get_peft_model
+
+            shared = {"r": config.rank, "lora_alpha": 2 * config.rank, "lora_dropout": config.dropout,
+                      "target_modules": lora_targets(language_model)}
+            if config.method == "adalora":
+                adapter = AdaLoraConfig(init_r=2 * config.rank, target_r=config.rank, total_step=total_steps,
+                                        tinit=total_steps // 10, tfinal=total_steps // 5, **shared)
+            else:
+                adapter = LoraConfig(**shared)
+            self.model[0].model = get_peft_model(language_model, adapter)
+            self.trainable = [p for p in self.model.parameters() if p.requires_grad]
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        return self.trainable
+
+    def train(self, mode: bool) -> None:
+        self.model.train(mode)
+
+    def vectors(self, items: torch.Tensor) -> torch.Tensor:
+        features = self.model.preprocess([self.texts[i] for i in items.tolist()])
+        return torch.nn.functional.normalize(self.model(features)["sentence_embedding"], dim=-1)
+
+    def all_vectors(self) -> np.ndarray:
+        return self.model.encode(self.texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+
+    def after_step(self, step: int) -> None:
+        if self.method == "adalora":
+            self.model[0].model.base_model.update_and_allocate(step)
+
+    def counts(self, base_path: Path) -> tuple[int, int]:
+        trainable = sum(p.numel() for p in self.trainable)
+        return trainable, sum(p.numel() for p in self.model.parameters())
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items()
+                if self.method == "full" or "lora_" in k}
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.model.load_state_dict(state, strict=False)
+
+    def save(self, folder: Path) -> None:
+        if self.method == "full":
+            self.model.save(str(folder / "model"))
+        else:
+            self.model[0].model.save_pretrained(str(folder / "adapter"))
+
+
+@dataclass
+class FinetuneResult:
+    """What a run did: parameter counts, cost, and valid NDCG@10 before, per epoch and best."""
+
+    method: str
+    trainable_parameters: int
+    total_parameters: int
+    examples: int
+    candidates: int
+    seconds: float
+    peak_memory_mb: float
+    frozen_valid_ndcg: float
+    valid_ndcg: list[float]
+    best_valid_ndcg: float
+    best_epoch: int
+    stopped: str
+
+    @property
+    def trainable_share(self) -> float:
+        return self.trainable_parameters / self.total_parameters
+
+
+def text_model_ndcg(item_vectors: np.ndarray, cases: EvalCases, half_life: float) -> float:
+    """Valid NDCG@10 of the `text` model with these item vectors."""
+    from llm4rec.models.text_content import TextContent
+
+    return evaluate(TextContent.from_vectors(item_vectors, half_life), cases, ks=(10,)).summary["NDCG@10"]
+
+
+def _seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | None, out: Path,
+             config: FinetuneConfig | None = None,
+             on_epoch: Callable[[int, float, float], None] | None = None) -> FinetuneResult:
+    """Fine-tune on `train` with early stopping on `valid`; write the encoder folder to `out`
+    and return what happened. `on_epoch(epoch, valid NDCG@10, seconds)` reports progress."""
+    from llm4rec.models.item_features import text_vectors
+    from llm4rec.text.encoder import DEFAULT_MODEL, resolve_model_path
+    from llm4rec.text.templates import ItemTextTemplate
+
+    config = (config or FinetuneConfig()).resolved()
+    _seed(config.seed)
+    started = time.perf_counter()
+    base_name = config.base_model or DEFAULT_MODEL
+    base_path = resolve_model_path(base_name)
+    if is_tuned_folder(base_path):
+        raise ConfigError(f"{base_path} is itself a fine-tuned folder; fine-tune a plain sentence-transformers model",
+                          hint="Pass the base model the folder was trained from (see its llm4rec_encoder.json).")
+    frozen = text_vectors(catalog, train.items, base_name, config.template, "finetune")
+    empty = ~frozen.any(axis=1)
+    examples = next_item_examples(train, config.history_length)
+    warm = np.unique(examples.targets)
+    valid_cases = EvalCases.build(train, valid)
+    if not len(valid_cases):
+        raise DataError("Fine-tuning needs valid interactions for early stopping, and the split has none",
+                        hint="Use a split directory with a non-empty valid.tsv.")
+    steps = config.steps_per_epoch or -(-len(examples) // config.batch_size)
+    if config.method == "head":
+        tower = HeadTower(frozen, config)
+    else:
+        texts = ItemTextTemplate(config.template).render(catalog, train.items)
+        tower = TransformerTower(base_path, texts, config, steps * config.epochs)
+    log_scale = torch.nn.Parameter(torch.tensor(np.log(20.0), dtype=torch.float32))
+    optimizer = torch.optim.AdamW([*tower.parameters(), log_scale], lr=config.learning_rate, weight_decay=0.01)
+    weights = torch.tensor(recency_weights(config.history_length, config.half_life), dtype=torch.float32)
+    queries, targets = torch.from_numpy(examples.queries), torch.from_numpy(examples.targets)
+    all_candidates = torch.from_numpy(warm)
+    rng = np.random.default_rng(config.seed)
+
+    def item_vectors() -> np.ndarray:
+        tower.train(False)
+        vectors = tower.all_vectors()
+        vectors[empty] = 0.0
+        return vectors
+
+    frozen_ndcg = text_model_ndcg(frozen, valid_cases, config.half_life)
+    best, best_epoch, best_state, history, stopped = frozen_ndcg, -1, tower.state(), [], "epochs"
+    order, cursor, step = rng.permutation(len(examples)), 0, 0
+    for epoch in range(config.epochs):
+        tower.train(True)
+        for _ in range(steps):
+            if cursor >= len(order):
+                order, cursor = rng.permutation(len(examples)), 0
+            batch = torch.from_numpy(order[cursor:cursor + config.batch_size])
+            cursor += config.batch_size
+            loss = _batch_loss(tower, queries[batch], targets[batch], weights, log_scale,
+                               all_candidates if tower.full_softmax else None)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+            tower.after_step(step)
+            if config.max_minutes and time.perf_counter() - started > 60 * config.max_minutes:
+                stopped = "time budget"
+                break
+        ndcg = text_model_ndcg(item_vectors(), valid_cases, config.half_life)
+        history.append(ndcg)
+        if on_epoch is not None:
+            on_epoch(epoch, ndcg, time.perf_counter() - started)
+        if ndcg > best:
+            best, best_epoch, best_state = ndcg, epoch, tower.state()
+        elif epoch - best_epoch >= config.patience:
+            stopped = "early stopping"
+        if stopped != "epochs":
+            break
+    tower.load_state(best_state)
+    trainable, total = tower.counts(base_path)
+    result = FinetuneResult(
+        config.method, trainable, total, len(examples), len(warm), round(time.perf_counter() - started, 1),
+        round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), frozen_ndcg, history, best,
+        best_epoch, stopped)
+    out.mkdir(parents=True, exist_ok=True)
+    tower.save(out)
+    manifest = {"method": config.method, "dimension": int(frozen.shape[1]),
+                "base_model": base_name, "settings": config.model_dump(),
+                "training": result.__dict__ | {"trainable_share": result.trainable_share}}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return result
+
+
+def _batch_loss(tower, queries: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor,
+                log_scale: torch.Tensor, candidates: torch.Tensor | None) -> torch.Tensor:
+    """Softmax cross-entropy of each query profile against the candidates (the batch's own
+    targets when `candidates` is None), computing each needed item vector once."""
+    if candidates is None:
+        candidates = torch.unique(targets)
+    needed = torch.unique(torch.cat([queries[queries >= 0], candidates, targets]))
+    position = torch.full((int(needed.max()) + 1,), -1, dtype=torch.long)
+    position[needed] = torch.arange(len(needed))
+    vectors = tower.vectors(needed)
+    mask = (queries >= 0).float() * weights
+    profiles = (vectors[position[queries.clamp(min=0)]] * mask[..., None]).sum(1)
+    profiles = torch.nn.functional.normalize(profiles, dim=-1)
+    candidate_position = torch.full_like(position, -1)
+    candidate_position[candidates] = torch.arange(len(candidates))
+    logits = log_scale.exp() * profiles @ vectors[position[candidates]].T
+    return torch.nn.functional.cross_entropy(logits, candidate_position[targets])
+
+
+def merge_export(folder: Path, out: Path) -> Path:
+    """A plain sentence-transformers folder with the adapter merged into the weights, for tools
+    that know nothing of llm4rec (the `head` method stays an llm4rec folder)."""
+    from llm4rec.text.encoder import resolve_model_path
+    from llm4rec.text.tuned import read_manifest
+
+    manifest = read_manifest(folder)
+    if manifest["method"] == "head":
+        raise DataError("A head fine-tune has no merged form: its head runs after the sentence-transformer",
+                        hint="Use the folder itself as the encoder, or fine-tune with --method lora.")
+    if manifest["method"] == "full":
+        model = load_sentence_transformer(folder / "model")
+    else:
+        model = load_sentence_transformer(resolve_model_path(manifest["base_model"]))
+        attach_adapter(model, folder / "adapter")
+        model[0].model = model[0].model.merge_and_unload()
+    model.save(str(out))
+    return out
