@@ -41,12 +41,16 @@ from llm4rec.text.heads import ResidualHead
 from llm4rec.text.tuned import MANIFEST, attach_adapter, is_tuned_folder, load_sentence_transformer
 
 METHODS = ("head", "lora", "adalora", "full")
-LORA_TARGETS = ["query", "key", "value", "dense"]  # BERT-style names; other models: see `lora_targets`
+LORA_TARGETS = ["query", "key", "value"]  # BERT-style attention names; other models: see `lora_targets`
 METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
-    "head": {"batch_size": 1024, "learning_rate": 3e-3, "history_length": 20, "steps_per_epoch": None},
-    "lora": {"batch_size": 32, "learning_rate": 1e-3, "history_length": 3, "steps_per_epoch": 100},
-    "adalora": {"batch_size": 32, "learning_rate": 1e-3, "history_length": 3, "steps_per_epoch": 100},
-    "full": {"batch_size": 32, "learning_rate": 3e-5, "history_length": 3, "steps_per_epoch": 100},
+    "head": {"batch_size": 1024, "learning_rate": 3e-3, "history_length": 20, "steps_per_epoch": None,
+             "max_minutes": None},
+    "lora": {"batch_size": 32, "learning_rate": 1e-3, "history_length": 3, "steps_per_epoch": 100,
+             "max_minutes": 12.0},
+    "adalora": {"batch_size": 32, "learning_rate": 1e-3, "history_length": 3, "steps_per_epoch": 100,
+                "max_minutes": 12.0},
+    "full": {"batch_size": 32, "learning_rate": 3e-5, "history_length": 3, "steps_per_epoch": 100,
+             "max_minutes": 12.0},
 }
 
 
@@ -68,7 +72,8 @@ class FinetuneConfig(BaseModel):
     dropout: float = Field(0.1, ge=0, lt=1)
     rank: int = Field(8, ge=1, description="lora/adalora: adapter rank")
     steps_per_epoch: int | None = Field(None, ge=1, description="transformer methods: steps between valid checks")
-    max_minutes: float | None = Field(None, gt=0, description="stop training after this long")
+    max_minutes: float | None = Field(None, gt=0, description="stop training after this long "
+                                      "(transformer methods: 12, to fit 15 minutes on 2 cores)")
     seed: int = 0
 
     def resolved(self) -> FinetuneConfig:
@@ -143,9 +148,9 @@ class HeadTower:
         torch.save(self.head.state_dict(), folder / "head.pt")
 
 
-def lora_targets(model: torch.nn.Module) -> list[str]:
-    """The linear layers LoRA adapts: BERT's attention and feed-forward names when present,
-    else every linear layer ('all-linear' in peft)."""
+def lora_targets(model: torch.nn.Module) -> list[str] | str:
+    """The linear layers LoRA adapts: BERT-style attention projections when the model has
+    them, else every linear layer ('all-linear' in peft)."""
     names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)}
     found = [t for t in LORA_TARGETS if t in names]
     return found if found else "all-linear"
