@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain bench-attack bench-simulate test-slow lint bench bench-baselines bench-text bench-cold bench-encoder clean
+.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain bench-attack bench-simulate test-slow lint bench bench-baselines bench-text bench-cold bench-encoder bench-finetune bench-finetune-methods clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-bench: bench-baselines bench-encoder bench-cold bench-text bench-serving bench-ann bench-explain bench-attack bench-simulate
+bench: bench-baselines bench-encoder bench-cold bench-text bench-finetune bench-serving bench-ann bench-explain bench-attack bench-simulate
 
 bench-baselines: $(STAMP)
 	$(BIN)/python benchmarks/run_baselines.py --out benchmarks/results/baselines.json
@@ -50,6 +50,12 @@ bench-cold: $(STAMP)
 bench-encoder: $(STAMP)
 	$(BIN)/python benchmarks/encode_throughput.py
 	$(BIN)/python benchmarks/encoder_backends.py --out benchmarks/results/encoder_backends.json
+
+bench-finetune: $(STAMP)
+	$(BIN)/python benchmarks/finetune_encoder.py
+
+bench-finetune-methods: $(STAMP)
+	$(BIN)/python benchmarks/finetune_encoder.py --datasets ml-100k-loo --methods head,lora,adalora,full --no-compare
 
 bench-serving: $(STAMP)
 	$(BIN)/python benchmarks/serving_latency.py --out benchmarks/results/serving.json

@@ -38,10 +38,10 @@ LLM4REC = str(Path(sys.executable).with_name("llm4rec"))
 MODELS = ("text", "hybrid", "seqhybrid")
 
 
-def run_finetune(split_dir: Path, out: Path, method: str = "head") -> dict:
+def run_finetune(split_dir: Path, out: Path, method: str = "head", settings: dict | None = None) -> dict:
     """`llm4rec finetune` in its own process; the folder's training record."""
-    subprocess.run([LLM4REC, "finetune", "--split-dir", str(split_dir), "--out", str(out), "--method", method],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([LLM4REC, "finetune", "--split-dir", str(split_dir), "--out", str(out), "--method", method,
+                    "--params", json.dumps(settings or {})], check=True, stdout=subprocess.DEVNULL)
     return read_manifest(out)["training"]
 
 
@@ -100,17 +100,18 @@ def cold(dataset: str, work: Path) -> dict:
         "fine-tuned vs frozen": compare(evaluations["frozen"].per_case, evaluations["fine-tuned"].per_case)}
 
 
-def methods_table(dataset: str, methods: list[str], work: Path) -> dict:
+def methods_table(dataset: str, methods: list[str], work: Path, max_minutes: float | None) -> dict:
     split, _ = read_split_dir(SHARED / dataset)
     rows = {}
     for method in methods:
-        training = run_finetune(SHARED / dataset, work / method, method)
+        budget = {"max_minutes": max_minutes} if max_minutes and method != "head" else {}
+        training = run_finetune(SHARED / dataset, work / method, method, budget)
         with_encoder(work / method)
         result = tune_and_test("text", split)
         with_encoder(None)
-        rows[method] = {key: training[key] for key in (
-            "trainable_parameters", "total_parameters", "trainable_share", "seconds", "peak_memory_mb",
-            "best_valid_ndcg", "best_epoch", "stopped")} | figures(result.test_evaluation.per_case, result.test)
+        kept = ("trainable_parameters", "total_parameters", "trainable_share", "seconds", "peak_memory_mb",
+                "best_valid_ndcg", "best_epoch", "stopped", "valid_ndcg")
+        rows[method] = {key: training[key] for key in kept} | figures(result.test_evaluation.per_case, result.test)
         print(f"{dataset} {method}: {rows[method]['seconds']} s, test NDCG@10 {result.test['NDCG@10']:.4f}", flush=True)
     return rows
 
@@ -141,11 +142,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", default="ml-100k-loo,ml-latest-small-loo,amazon-office-loo")
     parser.add_argument("--methods", default="", help="e.g. head,lora,adalora,full (table on the first dataset)")
+    parser.add_argument("--max-minutes", type=float, help="budget of each transformer method (default 12)")
+    parser.add_argument("--no-compare", action="store_true", help="only the methods table")
     parser.add_argument("--out-dir", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        for dataset in args.datasets.split(","):
+        for dataset in [] if args.no_compare else args.datasets.split(","):
             training = run_finetune(SHARED / dataset, work / dataset)
             report = {"training": training, "warm": warm(dataset, work / dataset),
                       "cold": cold(dataset, work / f"{dataset}-cold")}
@@ -154,7 +157,7 @@ def main() -> None:
             out.with_suffix(".md").write_text(markdown(dataset, report))
         if args.methods:
             dataset = args.datasets.split(",")[0]
-            table = methods_table(dataset, args.methods.split(","), work / "methods")
+            table = methods_table(dataset, args.methods.split(","), work / "methods", args.max_minutes)
             (args.out_dir / "finetune_methods.json").write_text(json.dumps({dataset: table}, indent=2) + "\n")
 
 

@@ -73,6 +73,16 @@ def test_saved_head_gives_back_the_best_vectors(small_split, head_folder):
     assert valid_ndcg == pytest.approx(result.best_valid_ndcg, abs=1e-9)
 
 
+def test_same_seed_same_encoder(small_split, head_folder, tmp_path):
+    folder, result = head_folder
+    again = finetune(small_split.train, small_split.valid, small_split.catalog, tmp_path / "again",
+                     FinetuneConfig(**QUICK))
+    assert again.valid_ndcg == result.valid_ndcg
+    texts = ["Toy Story. year: 1995", "Heat. year: 1995"]
+    assert np.array_equal(TextEncoder(folder, cache=False).encode(texts),
+                          TextEncoder(tmp_path / "again", cache=False).encode(texts))
+
+
 def test_folder_is_the_encoder_of_every_text_model(small_split, head_folder):
     folder, _ = head_folder
     tuned = text_vectors(small_split.catalog, small_split.train.items, str(folder), None, "test")
