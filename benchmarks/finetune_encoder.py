@@ -35,7 +35,7 @@ from llm4rec.text.tuned import read_manifest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 LLM4REC = str(Path(sys.executable).with_name("llm4rec"))
-MODELS = ("text", "hybrid", "seqhybrid")
+MODELS = ("text", "hybrid", "seqhybrid")  # --models to run fewer
 
 
 def run_finetune(split_dir: Path, out: Path, method: str = "head", settings: dict | None = None) -> dict:
@@ -64,10 +64,10 @@ def compare(frozen_per_case: dict, tuned_per_case: dict) -> dict:
             "difference": paired_difference_ci(tuned, frozen)}
 
 
-def warm(dataset: str, encoder: Path) -> dict:
+def warm(dataset: str, encoder: Path, models: list[str]) -> dict:
     split, _ = read_split_dir(SHARED / dataset)
     rows = {}
-    for name in MODELS:
+    for name in models:
         runs = {}
         for label, folder in (("frozen", None), ("fine-tuned", encoder)):
             with_encoder(folder)
@@ -142,6 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", default="ml-100k-loo,ml-latest-small-loo,amazon-office-loo")
     parser.add_argument("--methods", default="", help="e.g. head,lora,adalora,full (table on the first dataset)")
+    parser.add_argument("--models", default=",".join(MODELS), help="models compared frozen vs fine-tuned")
     parser.add_argument("--max-minutes", type=float, help="budget of each transformer method (default 12)")
     parser.add_argument("--no-compare", action="store_true", help="only the methods table")
     parser.add_argument("--out-dir", type=Path, default=Path("benchmarks/results"))
@@ -150,7 +151,7 @@ def main() -> None:
         work = Path(scratch)
         for dataset in [] if args.no_compare else args.datasets.split(","):
             training = run_finetune(SHARED / dataset, work / dataset)
-            report = {"training": training, "warm": warm(dataset, work / dataset),
+            report = {"training": training, "warm": warm(dataset, work / dataset, args.models.split(",")),
                       "cold": cold(dataset, work / f"{dataset}-cold")}
             out = args.out_dir / f"finetune_{dataset}.json"
             out.write_text(json.dumps(report, indent=2) + "\n")

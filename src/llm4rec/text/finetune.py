@@ -44,7 +44,7 @@ METHODS = ("head", "lora", "adalora", "full")
 LORA_TARGETS = ["query", "key", "value"]  # BERT-style attention names; other models: see `lora_targets`
 METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
     "head": {"batch_size": 1024, "learning_rate": 3e-3, "history_length": 20, "steps_per_epoch": None,
-             "max_minutes": None},
+             "max_minutes": 10.0},
     "lora": {"batch_size": 32, "learning_rate": 1e-3, "history_length": 3, "steps_per_epoch": 100,
              "max_minutes": 12.0},
     "adalora": {"batch_size": 32, "learning_rate": 1e-3, "history_length": 3, "steps_per_epoch": 100,
@@ -72,8 +72,8 @@ class FinetuneConfig(BaseModel):
     dropout: float = Field(0.1, ge=0, lt=1)
     rank: int = Field(8, ge=1, description="lora/adalora: adapter rank")
     steps_per_epoch: int | None = Field(None, ge=1, description="transformer methods: steps between valid checks")
-    max_minutes: float | None = Field(None, gt=0, description="stop training after this long "
-                                      "(transformer methods: 12, to fit 15 minutes on 2 cores)")
+    max_minutes: float | None = Field(None, gt=0, description="stop training after this long (head: 10, "
+                                      "transformer methods: 12, to fit 15 minutes on 2 cores)")
     seed: int = 0
 
     def resolved(self) -> FinetuneConfig:
