@@ -430,8 +430,8 @@ def finetune(
     with early stopping on valid; the folder works wherever an encoder path is expected."""
     from pydantic import ValidationError
 
-    from llm4rec.text.finetune import FinetuneConfig, merge_export
-    from llm4rec.text.finetune import finetune as run_finetune
+    from llm4rec.finetuning import FinetuneConfig, merge_export
+    from llm4rec.finetuning import finetune as run_finetune
 
     settings = json.loads(params) | {"method": method, "base_model": base_model}
     if epochs is not None:
