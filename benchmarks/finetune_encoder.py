@@ -117,8 +117,10 @@ def methods_table(dataset: str, methods: list[str], work: Path, max_minutes: flo
 
 
 def markdown(dataset: str, report: dict) -> str:
-    lines = [f"# Fine-tuned encoder on {dataset}", "",
-             f"Command: `python benchmarks/finetune_encoder.py --datasets {dataset}`", "",
+    models = ",".join(report["warm"])
+    command = f"python benchmarks/finetune_encoder.py --datasets {dataset}" + (
+        f" --models {models}" if models != ",".join(MODELS) else "")
+    lines = [f"# Fine-tuned encoder on {dataset}", "", f"Command: `{command}`", "",
              f"Fine-tuning (head): {report['training']['seconds']} s, peak memory "
              f"{report['training']['peak_memory_mb']} MB, valid NDCG@10 of the text model "
              f"{report['training']['frozen_valid_ndcg']:.4f} -> {report['training']['best_valid_ndcg']:.4f}.", "",
