@@ -37,6 +37,7 @@ from llm4rec.data.interactions import Interactions
 from llm4rec.errors import ConfigError, DataError
 from llm4rec.evaluation.ranking import EvalCases, evaluate
 from llm4rec.profiles.vectors import recency_weights
+from llm4rec.progress import track
 from llm4rec.text.heads import ResidualHead
 from llm4rec.text.tuned import MANIFEST, attach_adapter, is_tuned_folder, load_sentence_transformer
 
@@ -253,9 +254,11 @@ def _seed(seed: int) -> None:
 
 def finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | None, out: Path,
              config: FinetuneConfig | None = None,
-             on_epoch: Callable[[int, float, float], None] | None = None) -> FinetuneResult:
+             on_epoch: Callable[[int, float, float], None] | None = None,
+             progress: bool = False) -> FinetuneResult:
     """Fine-tune on `train` with early stopping on `valid`; write the encoder folder to `out`
-    and return what happened. `on_epoch(epoch, valid NDCG@10, seconds)` reports progress."""
+    and return what happened. `on_epoch(epoch, valid NDCG@10, seconds)` reports each epoch;
+    `progress` shows a bar over each epoch's steps."""
     from llm4rec.models.item_features import text_vectors
     from llm4rec.text.encoder import DEFAULT_MODEL, resolve_model_path
     from llm4rec.text.templates import ItemTextTemplate
@@ -300,7 +303,7 @@ def finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | No
     order, cursor, step = rng.permutation(len(examples)), 0, 0
     for epoch in range(config.epochs):
         tower.train(True)
-        for _ in range(steps):
+        for _ in track(range(steps), f"epoch {epoch + 1}", enabled=progress):
             if cursor >= len(order):
                 order, cursor = rng.permutation(len(examples)), 0
             batch = torch.from_numpy(order[cursor:cursor + config.batch_size])

@@ -443,7 +443,8 @@ def finetune(
     made, _ = _load(_source(split_dir, data), protocol, skip_bad_rows, catalog, None)
     console.print(f"[bold]{made.name}[/]: fine-tuning ({config.method}) on {len(made.train):,} training rows; "
                   f"early stopping on {len(made.valid):,} valid rows")
-    result = run_finetune(made.train, made.valid, made.catalog, out, config, on_epoch=lambda epoch, ndcg, seconds:
+    result = run_finetune(made.train, made.valid, made.catalog, out, config, progress=True,
+                          on_epoch=lambda epoch, ndcg, seconds:
                           console.print(f"  epoch {epoch + 1}: valid NDCG@10 {ndcg:.4f} ({seconds:.0f} s)"))
     console.print(f"trainable parameters {result.trainable_parameters:,} of {result.total_parameters:,} "
                   f"({result.trainable_share:.2%}); {result.examples:,} training pairs; "
