@@ -20,7 +20,6 @@ Methods:
 from __future__ import annotations
 
 import json
-import random
 import resource
 import time
 from collections.abc import Callable
@@ -246,12 +245,6 @@ def text_model_ndcg(item_vectors: np.ndarray, cases: EvalCases, half_life: float
     return evaluate(TextContent.from_vectors(item_vectors, half_life), cases, ks=(10,)).summary["NDCG@10"]
 
 
-def _seed(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | None, out: Path,
              config: FinetuneConfig | None = None,
              on_epoch: Callable[[int, float, float], None] | None = None,
@@ -264,7 +257,7 @@ def finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | No
     from llm4rec.text.templates import ItemTextTemplate
 
     config = (config or FinetuneConfig()).resolved()
-    _seed(config.seed)
+    torch.manual_seed(config.seed)  # dropout and initial weights; batches use their own seeded rng
     started = time.perf_counter()
     base_name = config.base_model or DEFAULT_MODEL
     base_path = resolve_model_path(base_name)
