@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain bench-attack bench-simulate test-slow lint bench bench-baselines bench-text bench-cold bench-encoder bench-finetune bench-finetune-methods clean
+.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain bench-attack bench-simulate test-slow lint bench bench-baselines bench-text bench-cold bench-encoder bench-finetune bench-finetune-methods bench-scale clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ bench-finetune: $(STAMP)
 
 bench-finetune-methods: $(STAMP)
 	$(BIN)/python benchmarks/finetune_encoder.py --datasets ml-100k-loo --methods head,lora,adalora,full --no-compare
+
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/large_log.py
 
 bench-serving: $(STAMP)
 	$(BIN)/python benchmarks/serving_latency.py --out benchmarks/results/serving.json
