@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import pandas as pd
 
 from llm4rec.errors import UnknownIdError
+
+
+def as_strings(values: Iterable[object]) -> np.ndarray:
+    """The values as an object array of `str(value)`, vectorised by pandas: a Python step per
+    row cost about 5 s per million rows of ids when loading a large log."""
+    if not isinstance(values, np.ndarray | pd.Series | pd.Index | list | tuple):
+        values = list(values)
+    return pd.Series(values, dtype=object).astype(str).to_numpy(dtype=object)
 
 
 class IdMap:
@@ -17,14 +26,13 @@ class IdMap:
         self._index = {value: position for position, value in enumerate(self.ids)}
         if len(self._index) != len(self.ids):
             raise ValueError("IdMap ids must be unique")
+        self._lookup = pd.Index(self.ids)
 
     @classmethod
     def from_values(cls, *value_arrays: Iterable[object]) -> IdMap:
         """The sorted unique ids found in any of the given arrays."""
-        seen: set[str] = set()
-        for values in value_arrays:
-            seen.update(str(v) for v in values)
-        return cls(sorted(seen))
+        parts = [as_strings(values) for values in value_arrays]
+        return cls(sorted(pd.unique(np.concatenate(parts))) if parts else [])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -49,6 +57,11 @@ class IdMap:
 
     def indices(self, values: Iterable[object], missing: int | None = None) -> np.ndarray:
         """Indices of many ids; unknown ids map to `missing`, or raise when it is None."""
-        if missing is None:
-            return np.fromiter((self.index(v) for v in values), dtype=np.int64)
-        return np.fromiter((self._index.get(str(v), missing) for v in values), dtype=np.int64)
+        strings = as_strings(values)
+        positions = self._lookup.get_indexer(strings).astype(np.int64)
+        unknown = positions < 0
+        if unknown.any():
+            if missing is None:
+                self.index(strings[np.argmax(unknown)])  # raises, naming the first unknown id
+            positions[unknown] = missing
+        return positions
