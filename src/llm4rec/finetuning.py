@@ -13,7 +13,7 @@ either, so the model is not taught to push them down. Early stopping on valid ND
 
 Methods:
 - `head`: a residual MLP over the frozen encoder's (cached) vectors;
-- `lora` / `adalora`: peft adapters on the transformer's attention and feed-forward layers;
+- `lora` / `adalora`: peft adapters on the transformer's attention projections;
 - `full`: every weight of the transformer.
 """
 
@@ -38,9 +38,14 @@ from llm4rec.evaluation.ranking import EvalCases, evaluate
 from llm4rec.profiles.vectors import recency_weights
 from llm4rec.progress import track
 from llm4rec.text.heads import ResidualHead
-from llm4rec.text.tuned import MANIFEST, attach_adapter, is_tuned_folder, load_sentence_transformer
+from llm4rec.text.tuned import (
+    MANIFEST,
+    is_tuned_folder,
+    load_sentence_transformer,
+    load_tuned_transformer,
+    read_manifest,
+)
 
-METHODS = ("head", "lora", "adalora", "full")
 LORA_TARGETS = ["query", "key", "value"]  # BERT-style attention names; other models: see `lora_targets`
 METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
     "head": {"batch_size": 1024, "learning_rate": 3e-3, "history_length": 20, "steps_per_epoch": None,
@@ -165,12 +170,10 @@ class TransformerTower:
         self.model = load_sentence_transformer(base_path)
         self.texts = texts
         self.method = config.method
-        language_model = self.model[0].model
-        if config.method == "full":
-            self.trainable = [p for p in self.model.parameters() if p.requires_grad]
-        else:
+        if config.method != "full":
             from peft import AdaLoraConfig, LoraConfig, get_peft_model
 
+            language_model = self.model[0].model
             shared = {"r": config.rank, "lora_alpha": 2 * config.rank, "lora_dropout": config.dropout,
                       "target_modules": lora_targets(language_model)}
             if config.method == "adalora":
@@ -179,7 +182,7 @@ class TransformerTower:
             else:
                 adapter = LoraConfig(**shared)
             self.model[0].model = get_peft_model(language_model, adapter)
-            self.trainable = [p for p in self.model.parameters() if p.requires_grad]
+        self.trainable = [p for p in self.model.parameters() if p.requires_grad]
 
     def parameters(self) -> list[torch.nn.Parameter]:
         return self.trainable
@@ -358,18 +361,12 @@ def _batch_loss(tower, queries: torch.Tensor, targets: torch.Tensor, weights: to
 def merge_export(folder: Path, out: Path) -> Path:
     """A plain sentence-transformers folder with the adapter merged into the weights, for tools
     that know nothing of llm4rec (the `head` method stays an llm4rec folder)."""
-    from llm4rec.text.encoder import resolve_model_path
-    from llm4rec.text.tuned import read_manifest
-
     manifest = read_manifest(folder)
     if manifest["method"] == "head":
         raise DataError("A head fine-tune has no merged form: its head runs after the sentence-transformer",
                         hint="Use the folder itself as the encoder, or fine-tune with --method lora.")
-    if manifest["method"] == "full":
-        model = load_sentence_transformer(folder / "model")
-    else:
-        model = load_sentence_transformer(resolve_model_path(manifest["base_model"]))
-        attach_adapter(model, folder / "adapter")
+    model = load_tuned_transformer(folder, manifest)
+    if manifest["method"] != "full":
         model[0].model = model[0].model.merge_and_unload()
     model.save(str(out))
     return out

@@ -47,12 +47,19 @@ def load_sentence_transformer(path: Path):
     return SentenceTransformer(str(path), device="cpu")
 
 
-def attach_adapter(model, adapter: Path) -> None:
-    """Wrap the sentence-transformer's language model with a saved peft adapter, in place."""
+def load_tuned_transformer(path: Path, manifest: dict[str, Any]):
+    """The sentence-transformer of a `lora`, `adalora` or `full` folder: the saved model, or the
+    base model wrapped with the saved adapter."""
+    if manifest["method"] == "full":
+        return load_sentence_transformer(path / "model")
     from peft import PeftModel
 
-    model[0].model = PeftModel.from_pretrained(model[0].model, str(adapter))
+    from llm4rec.text.encoder import resolve_model_path
+
+    model = load_sentence_transformer(resolve_model_path(manifest["base_model"]))
+    model[0].model = PeftModel.from_pretrained(model[0].model, str(path / "adapter"))
     model.eval()
+    return model
 
 
 class TunedSentenceModel:
@@ -64,9 +71,8 @@ class TunedSentenceModel:
 
         manifest = read_manifest(path)
         self.method = manifest["method"]
-        base = resolve_model_path(manifest["base_model"])
         if self.method == "head":
-            self.base = TextEncoder(base, backend=backend)
+            self.base = TextEncoder(resolve_model_path(manifest["base_model"]), backend=backend)
             self.head = ResidualHead(manifest["dimension"], manifest["settings"]["hidden"])
             self.head.load_state_dict(torch.load(path / "head.pt", weights_only=True))
             self.head.eval()
@@ -74,11 +80,7 @@ class TunedSentenceModel:
         if backend != "torch":
             raise ConfigError(f"The {self.method} encoder at {path} runs on the torch backend only",
                               hint="Drop --encoder-backend, or use a `head` fine-tune (any backend).")
-        if self.method == "full":
-            self.model = load_sentence_transformer(path / "model")
-        else:
-            self.model = load_sentence_transformer(base)
-            attach_adapter(self.model, path / "adapter")
+        self.model = load_tuned_transformer(path, manifest)
 
     def get_sentence_embedding_dimension(self) -> int:
         if self.method == "head":
