@@ -7,10 +7,15 @@ their spread) plus a little isotropic noise, so the set keeps the low intrinsic 
 of real text embeddings. Uniform random unit vectors, a worst case no catalogue looks like,
 are measured too.
 
-Reported: build seconds, index memory, and for each efSearch the recall@10 against exact
-search and queries/s on one core, one query at a time.
+Reported: build seconds, index memory, the process's peak memory, and for each efSearch the
+recall@10 against exact search and queries/s on one core, one query at a time. Each size and
+index kind runs in its own process, so its peak memory is its own. Kinds: "hnsw" (float
+vectors, exact re-scoring) and "hnsw-int8" (8-bit codes, a quarter of the memory: the kind
+the service uses past COMPRESS_ABOVE items).
 
-    python benchmarks/ann_retrieval.py --n 1000000 --out benchmarks/results/ann.json
+    python benchmarks/ann_retrieval.py --sizes 1000000 --out benchmarks/results/ann.json
+    python benchmarks/ann_retrieval.py --sizes 100000,1000000,5000000 --skip-uniform \
+        --out benchmarks/results/ann_scale.json
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -68,14 +74,12 @@ def exact_top10(vectors: np.ndarray, queries: np.ndarray, batch: int = 50) -> np
 
 
 def measure(name: str, vectors: np.ndarray, queries: np.ndarray, ef_values: list[int], m: int,
-            ef_construction: int) -> dict:
+            ef_construction: int, compress: bool) -> dict:
     truth = exact_top10(vectors, queries)
     faiss.omp_set_num_threads(2)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    index = VectorIndex(vectors, exact_below=0, m=m, ef_construction=ef_construction)
+    index = VectorIndex(vectors, exact_below=0, m=m, ef_construction=ef_construction, compress=compress)
     build = time.perf_counter() - started
-    graph_bytes = faiss.serialize_index(index.graph).nbytes
     faiss.omp_set_num_threads(1)  # queries: one core, one query at a time
     rows = []
     for ef in ef_values:
@@ -87,35 +91,62 @@ def measure(name: str, vectors: np.ndarray, queries: np.ndarray, ef_values: list
         seconds = time.perf_counter() - started
         recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]))
         rows.append({"ef_search": ef, "recall@10": round(recall, 4), "queries_per_s": round(len(queries) / seconds)})
-        print(name, rows[-1], flush=True)
-    return {"data": name, "n": len(vectors), "d": vectors.shape[1], "m": m, "ef_construction": ef_construction,
-            "build_seconds": round(build, 1), "index_mb": round(graph_bytes / 2**20),
-            "peak_rss_growth_mb": round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024),
+        print(name, len(vectors), index.kind, rows[-1], file=sys.stderr, flush=True)
+    return {"data": name, "n": len(vectors), "d": vectors.shape[1], "kind": index.kind, "m": m,
+            "ef_construction": ef_construction, "build_seconds": round(build, 1),
+            "index_mb": round(index.memory_bytes / 2**20),
+            "vectors_mb": round(vectors.nbytes / 2**20),
+            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "searches": rows}
+
+
+def one_run(data: str, n: int, kind: str, args: argparse.Namespace) -> dict:
+    """One size and kind, vectors and queries drawn afresh from the same seed."""
+    rng, query_rng = np.random.default_rng(0), np.random.default_rng(1)  # same queries at every size
+    if data == "embedding-like":
+        seeds = real_embeddings()
+        vectors, queries = embedding_like(seeds, n, rng), embedding_like(seeds, args.queries, query_rng)
+    else:
+        vectors, queries = uniform(n, 384, rng), uniform(args.queries, 384, query_rng)
+    return measure(data, vectors, queries, [int(v) for v in args.ef.split(",")], args.m, args.ef_construction,
+                   kind == "hnsw-int8")
+
+
+def runs(args: argparse.Namespace) -> list[tuple[str, int, str]]:
+    """(data, size, kind) to measure: float HNSW up to --float-up-to items, int8 from --int8-from;
+    uniform vectors (the worst case) at the first size, float only."""
+    sizes = [int(v) for v in args.sizes.split(",")]
+    plan = [("embedding-like", n, kind) for n in sizes for kind, wanted in
+            (("hnsw", n <= args.float_up_to), ("hnsw-int8", n >= args.int8_from)) if wanted]
+    return plan if args.skip_uniform else [*plan, ("uniform-random", sizes[0], "hnsw")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--sizes", default="1000000", help="comma-separated item counts")
+    parser.add_argument("--float-up-to", type=int, default=1_000_000,
+                        help="largest size for the float index (5M float vectors + graph pass 9 GB)")
+    parser.add_argument("--int8-from", type=int, default=1_000_000, help="smallest size for the int8 index")
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--m", type=int, default=32)
     parser.add_argument("--ef-construction", type=int, default=80)
     parser.add_argument("--ef", default="16,32,64,128")
     parser.add_argument("--skip-uniform", action="store_true")
+    parser.add_argument("--one", nargs=3, metavar=("DATA", "N", "KIND"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/ann.json"))
     args = parser.parse_args()
-    ef_values = [int(v) for v in args.ef.split(",")]
-    rng = np.random.default_rng(0)
-    seeds = real_embeddings()
-    results = [measure("embedding-like", embedding_like(seeds, args.n, rng), embedding_like(seeds, args.queries, rng),
-                       ef_values, args.m, args.ef_construction)]
-    if not args.skip_uniform:
-        d = seeds.shape[1]
-        results.append(measure("uniform-random", uniform(args.n, d, rng), uniform(args.queries, d, rng), ef_values,
-                               args.m, args.ef_construction))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"command": "python " + " ".join(sys.argv), "seeds": len(seeds),
-                                    "results": results}, indent=2) + "\n")
+    if args.one:
+        data, n, kind = args.one
+        print(json.dumps(one_run(data, int(n), kind, args)))
+        return
+    results = []
+    for data, n, kind in runs(args):
+        output = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--one", data, str(n), kind], check=True,
+                                stdout=subprocess.PIPE, text=True).stdout
+        results.append(json.loads(output.strip().splitlines()[-1]))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"command": "python " + " ".join(sys.argv), "results": results},
+                                       indent=2) + "\n")
     print(f"wrote {args.out}")
 
 

@@ -54,3 +54,29 @@ def test_hnsw_never_returns_excluded_items():
 def test_empty_vectors_are_refused():
     with pytest.raises(ConfigError, match="non-empty"):
         VectorIndex(np.zeros((0, 8)))
+
+
+def test_compressed_index_keeps_codes_not_floats_and_still_finds_the_neighbours():
+    vectors = clustered(20_000)
+    queries = clustered(200, seed=1)
+    index = VectorIndex(vectors, exact_below=10_000, compress=True)
+    assert index.kind == "hnsw-int8" and index.vectors is None and len(index) == 20_000
+    approximate, scores = index.search(queries, k=10)
+    exact, exact_scores = VectorIndex(vectors).search(queries, k=10)
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approximate, exact, strict=True)])
+    assert recall >= 0.9
+    assert np.abs(scores - exact_scores).max() < 0.05  # 8-bit codes: close to, not equal to, the floats
+    seen = np.arange(0, 20_000, 3)
+    items, _ = index.search(queries[:1], k=20, exclude=[seen])
+    assert not set(items[0]) & set(seen)
+
+
+def test_hnsw_keeps_one_copy_of_the_vectors_and_codes_take_a_quarter_of_the_memory():
+    vectors = clustered(12_000)
+    flat = VectorIndex(vectors, exact_below=10_000)
+    assert not np.shares_memory(flat.vectors, vectors) and np.array_equal(flat.vectors, vectors)
+    del vectors  # the index re-scores from the graph's own copy
+    assert flat.search(flat.vectors[:1], k=1)[0][0, 0] == 0
+    compressed = VectorIndex(flat.vectors, exact_below=10_000, compress=True)
+    links = flat.memory_bytes - flat.vectors.nbytes
+    assert compressed.memory_bytes - links == flat.vectors.nbytes // 4

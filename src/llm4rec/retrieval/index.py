@@ -4,6 +4,10 @@ Large catalogues use faiss's HNSW graph for candidates and re-score them exactly
 stored float vectors, so the order of what is returned is always the exact one; only the
 candidate set is approximate. Below `exact_below` items a matrix product is both exact and
 faster than walking a graph.
+
+A compressed index (`compress=True`, chosen by the service from COMPRESS_ABOVE items) stores
+8-bit codes instead of float vectors (a quarter of the memory) and ranks by the inner
+products of the codes, so scores and order are approximate too.
 """
 
 from __future__ import annotations
@@ -15,31 +19,64 @@ from llm4rec.errors import ConfigError
 from llm4rec.models.base import top_k
 
 EXACT_BELOW = 50_000
+COMPRESS_ABOVE = 2_000_000  # float vectors plus graph pass ~9 GB here at 384 dimensions
+TRAIN_SAMPLE = 100_000  # vectors the 8-bit quantiser learns each dimension's range from
 
 
 class VectorIndex:
     """Inner-product top-k over fixed item vectors (n_items, d), float32."""
 
     def __init__(self, vectors: np.ndarray, exact_below: int = EXACT_BELOW, m: int = 32,
-                 ef_construction: int = 80, ef_search: int = 64, oversample: int = 2) -> None:
+                 ef_construction: int = 80, ef_search: int = 64, oversample: int = 2, compress: bool = False) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or not len(vectors):
             raise ConfigError(f"VectorIndex needs a non-empty (n_items, d) array; got shape {vectors.shape}")
-        self.vectors = vectors
+        self.n_items = len(vectors)
         self.oversample = oversample
         self.ef_search = ef_search  # candidate list size when walking the graph; higher: better recall, slower
-        self.graph: faiss.IndexHNSWFlat | None = None
+        self.graph: faiss.IndexHNSW | None = None
         if len(vectors) >= exact_below:
-            self.graph = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+            self.graph = self._build_graph(vectors, m, compress)
             self.graph.hnsw.efConstruction = ef_construction
             self.graph.add(vectors)
+        self.vectors: np.ndarray | None = vectors if self.graph is None else self._stored_floats(self.graph)
+
+    @staticmethod
+    def _stored_floats(graph: faiss.IndexHNSW) -> np.ndarray | None:
+        """A view of the float vectors the graph stores (None for codes): re-scoring reads
+        them there instead of from a second copy."""
+        storage = faiss.downcast_index(graph.storage)
+        if not isinstance(storage, faiss.IndexFlat):
+            return None
+        return faiss.rev_swig_ptr(storage.get_xb(), graph.ntotal * graph.d).reshape(graph.ntotal, graph.d)
+
+    @staticmethod
+    def _build_graph(vectors: np.ndarray, m: int, compress: bool) -> faiss.IndexHNSW:
+        d = vectors.shape[1]
+        if not compress:
+            return faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT)
+        graph = faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_8bit, m, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).choice(len(vectors), min(TRAIN_SAMPLE, len(vectors)), replace=False)
+        graph.train(vectors[np.sort(sample)])
+        return graph
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes the index holds: vectors or codes, plus the graph's links."""
+        if self.graph is None:
+            return self.vectors.nbytes
+        hnsw = self.graph.hnsw
+        codes = faiss.downcast_index(self.graph.storage).code_size * self.graph.ntotal
+        return codes + 4 * hnsw.neighbors.size() + 8 * hnsw.offsets.size() + 4 * hnsw.levels.size()
 
     def __len__(self) -> int:
-        return len(self.vectors)
+        return self.n_items
 
     @property
     def kind(self) -> str:
-        return "hnsw" if self.graph is not None else "exact"
+        if self.graph is None:
+            return "exact"
+        return "hnsw" if self.vectors is not None else "hnsw-int8"
 
     def search(self, queries: np.ndarray, k: int, exclude: list[np.ndarray] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -55,18 +92,16 @@ class VectorIndex:
             return top_k(scores, k)
         width = max(self.oversample * k + max(map(len, exclude), default=0), k)
         params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, width))
-        _, candidates = self.graph.search(queries, width, params=params)
-        return self._rescore(queries, candidates, exclude, k)
-
-    def _rescore(self, queries: np.ndarray, candidates: np.ndarray, exclude: list[np.ndarray], k: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """Exact inner products of each query with its candidates, excluded ones dropped."""
+        graph_scores, candidates = self.graph.search(queries, width, params=params)
+        # Float vectors at hand: re-score the candidates exactly; compressed: the codes' scores.
+        scores = graph_scores if self.vectors is None else self._exact_scores(queries, candidates)
         valid = candidates >= 0
-        safe = np.where(valid, candidates, 0)
-        scores = np.einsum("qd,qcd->qc", queries, self.vectors[safe])
         for row, items in enumerate(exclude):
             valid[row] &= ~np.isin(candidates[row], items)
-        scores = np.where(valid, scores, -np.inf).astype(np.float32)
-        order, best = top_k(scores, k)
+        order, best = top_k(np.where(valid, scores, -np.inf).astype(np.float32), k)
         items = np.take_along_axis(candidates, order, axis=1)
         return np.where(np.isfinite(best), items, -1), best
+
+    def _exact_scores(self, queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """Inner products of each query with its candidates (-1 padding scored as item 0)."""
+        return np.einsum("qd,qcd->qc", queries, self.vectors[np.maximum(candidates, 0)])
