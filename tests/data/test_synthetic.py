@@ -3,7 +3,7 @@
 import numpy as np
 
 from llm4rec.data.events import load_events
-from llm4rec.data.synthetic import synthetic_log
+from llm4rec.data.synthetic import synthetic_catalog, synthetic_log
 
 
 def test_synthetic_log_is_seeded_sized_and_skewed():
@@ -29,3 +29,14 @@ def test_synthetic_log_loads_without_loss(tmp_path):
     dataset = load_events(tmp_path / "events.parquet")
     assert len(dataset.interactions) == len(log)
     assert dataset.interactions.n_items == log["item_id"].nunique()
+
+
+def test_synthetic_titles_share_words_within_a_topic_and_do_not_depend_on_catalogue_size():
+    catalog = synthetic_catalog(10_000, seed=2)
+    assert catalog["item_id"].tolist() == list(range(10_000))
+    assert catalog.equals(synthetic_catalog(10_000, seed=2)) and not catalog.equals(synthetic_catalog(10_000, seed=3))
+    assert synthetic_catalog(5_000, seed=2).equals(catalog.iloc[:5_000])
+    words = [set(title.split()) for title in catalog["title"]]
+    same_topic = np.mean([len(words[i] & words[i + 1]) for i in range(0, 9_000, 100)])
+    other_topic = np.mean([len(words[i] & words[i + 5_000]) for i in range(0, 4_000, 100)])
+    assert same_topic >= 1 and other_topic < 0.2

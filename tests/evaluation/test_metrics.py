@@ -3,9 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from llm4rec.data.interactions import Interactions
-from llm4rec.evaluation.metrics import case_metrics, coverage, target_ranks
+from llm4rec.evaluation.metrics import case_metrics, coverage, intra_list_diversity, target_ranks
 from llm4rec.evaluation.ranking import EvalCases, evaluate
 from llm4rec.models.base import Recommender
 
@@ -82,3 +83,39 @@ def test_nan_scores_are_an_error():
     data = Interactions.from_frame(_table([("a", "1", 1), ("a", "2", 2)]))
     with pytest.raises(Exception, match="NaN"):
         evaluate(Broken().fit(data), EvalCases.build(data.select(np.array([0])), data.select(np.array([1]))))
+
+
+def test_intra_list_diversity_is_the_mean_pairwise_distance_whatever_the_batch():
+    rng = np.random.default_rng(0)
+    vectors = rng.random((30, 50)) * (rng.random((30, 50)) < 0.3)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    lists = np.stack([rng.choice(30, 5, replace=False) for _ in range(7)])
+    expected = np.mean([1 - vectors[a] @ vectors[b] for row in lists for i, a in enumerate(row) for b in row[i + 1:]])
+    matrix = sp.csr_matrix(vectors)
+    for batch in (1, 3, 256):
+        assert intra_list_diversity(lists, matrix, lists_per_batch=batch) == pytest.approx(expected)
+
+
+def test_full_ranking_scores_a_bounded_batch_of_users_at_a_time(monkeypatch):
+    from llm4rec.data.splits import leave_one_out
+    from llm4rec.data.synthetic import synthetic_log
+    from llm4rec.evaluation import ranking
+
+    shapes = []
+
+    class Spy(Fixed):
+        def _score(self, histories, users):
+            shapes.append((len(histories), self.n_items_))
+            return super()._score(histories, users)
+
+    split = leave_one_out(Interactions.from_frame(synthetic_log(20_000, 500, 5_000, seed=1)))
+    cases = EvalCases.build(split.train, split.test)
+    model = Spy().fit(split.train)
+    whole = evaluate(model, cases)
+    assert shapes == [(len(cases), split.train.n_items)]  # the default budget takes these in one batch
+    shapes.clear()
+    monkeypatch.setattr(ranking, "SCORE_BUDGET", 30 * split.train.n_items)
+    batched = evaluate(model, cases)
+    assert max(rows for rows, _ in shapes) == 30 and sum(rows for rows, _ in shapes) == len(cases)
+    assert batched.summary == pytest.approx(whole.summary)
+    assert np.array_equal(batched.top_items, whole.top_items)

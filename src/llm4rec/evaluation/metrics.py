@@ -54,13 +54,21 @@ def novelty(top_items: np.ndarray, item_counts: np.ndarray, n_users: int) -> flo
     return float(np.mean(-np.log2(probability))) if top_items.size else 0.0
 
 
-def intra_list_diversity(top_items: np.ndarray, item_vectors: sp.csr_matrix) -> float:
-    """Mean pairwise (1 - cosine) within each list; `item_vectors` rows are L2-normalised."""
+def intra_list_diversity(top_items: np.ndarray, item_vectors: sp.csr_matrix, lists_per_batch: int = 256) -> float:
+    """Mean pairwise (1 - cosine) within each list; `item_vectors` rows are L2-normalised.
+
+    Lists go in batches: the cosines among a batch's distinct items come from one sparse
+    product, so memory stays bounded however popular (dense) the recommended items' rows are.
+    """
     n_lists, k = top_items.shape
     if k < 2 or n_lists == 0:
         return 0.0
     left, right = np.triu_indices(k, 1)
-    a = item_vectors[top_items[:, left].ravel()]
-    b = item_vectors[top_items[:, right].ravel()]
-    cosine = np.asarray(a.multiply(b).sum(axis=1)).ravel()
-    return float(np.mean(1.0 - cosine))
+    total = 0.0
+    for start in range(0, n_lists, lists_per_batch):
+        unique, local = np.unique(top_items[start:start + lists_per_batch], return_inverse=True)
+        local = local.reshape(-1, k)
+        vectors = item_vectors[unique]
+        cosine = (vectors @ vectors.T).toarray()
+        total += float((1.0 - cosine[local[:, left], local[:, right]]).sum())
+    return total / (n_lists * len(left))
