@@ -14,7 +14,15 @@ from llm4rec.data.interactions import Interactions
 from llm4rec.models.base import Recommender, history_matrix
 from llm4rec.models.differential_privacy import PrivacyConfig
 
-BLOCK_ELEMENTS = 20_000_000  # dense similarity block size (~80 MB of float32)
+BLOCK_ELEMENTS = 20_000_000  # a block holds this many / n_items items: at most 20M co-occurrences (~240 MB)
+
+
+def top_k_per_group(groups: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k largest values within each group (ties: the earlier position)."""
+    order = np.lexsort((-values, groups))
+    sorted_groups = groups[order]
+    first = np.searchsorted(sorted_groups, sorted_groups, side="left")
+    return order[np.arange(len(order)) - first < k]
 
 
 def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
@@ -39,29 +47,32 @@ class ItemKNN(Recommender):
         return [{"k": k, "shrink": s} for k in (50, 100, 200, 400) for s in (0.0, 10.0, 100.0)]
 
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
-        matrix = interactions.matrix(binary=not self.config.weighted).tocsc()
+        matrix = interactions.matrix(binary=not self.config.weighted).tocsr()
+        by_item = matrix.T.tocsr()
         n_items = interactions.n_items
         # The private mode needs the whole (noisy) co-occurrence matrix; the exact one is
         # computed block by block, sparse, so large catalogues fit in memory.
-        private = self.config.gram(matrix.tocsr()) if self.config.dp_epsilon is not None else None
+        private = self.config.gram(matrix) if self.config.dp_epsilon is not None else None
         norms = np.sqrt(np.maximum(np.diag(private), 0.0) if private is not None
                         else np.asarray(matrix.multiply(matrix).sum(axis=0)).ravel())
         k = min(self.config.k, n_items - 1) if n_items > 1 else 0
         block = max(1, BLOCK_ELEMENTS // max(n_items, 1))
         rows, cols, vals = [], [], []
-        for start in range(0, n_items, block):
+        for start in range(0, n_items, block) if k else ():
             columns = np.arange(start, min(start + block, n_items))
-            overlap = private[:, columns] if private is not None else (matrix.T @ matrix[:, columns]).toarray()
-            sim = overlap / (norms[:, None] * norms[None, columns] + self.config.shrink + 1e-12)
-            sim[columns, np.arange(len(columns))] = 0.0
-            if k == 0:
-                continue
-            top = np.argpartition(-sim, k - 1, axis=0)[:k]
-            values = np.take_along_axis(sim, top, axis=0)
-            keep = values > 0
-            rows.append(top[keep])
-            cols.append(np.broadcast_to(columns, top.shape)[keep])
-            vals.append(values[keep])
+            # Row r: item columns[r]'s co-occurrence with every item, sparse ((X'X)[block] =
+            # X[:, block]' X walks only the block's users), so the cost follows the pairs that
+            # co-occur, not items squared.
+            overlap = sp.csr_matrix(private[columns]) if private is not None else by_item[columns] @ matrix
+            target = np.repeat(columns, np.diff(overlap.indptr))
+            neighbour = overlap.indices
+            sim = overlap.data / (norms[target] * norms[neighbour] + self.config.shrink + 1e-12)
+            keep = (neighbour != target) & (sim > 0)
+            target, neighbour, sim = target[keep], neighbour[keep], sim[keep]
+            best = top_k_per_group(target, sim, k)
+            rows.append(neighbour[best])
+            cols.append(target[best])
+            vals.append(sim[best])
         self.similarity_ = sp.csr_matrix(
             (_concat(vals, np.float32), (_concat(rows, np.int64), _concat(cols, np.int64))),
             shape=(n_items, n_items),
