@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from llm4rec.data.interactions import Interactions
 from llm4rec.data.split_dir import read_split_dir, write_split_dir
 from llm4rec.data.splits import leave_one_out, temporal_cut, user_holdout
 
@@ -55,3 +56,14 @@ def test_write_then_read_round_trip(ml100k_loo, tmp_path):
     write_split_dir(ml100k_loo, tmp_path)
     again, _ = read_split_dir(tmp_path)
     assert len(again.train) == len(ml100k_loo.train) and again.train.items == ml100k_loo.train.items
+
+
+def test_time_order_breaks_ties_by_the_hash_as_if_every_row_had_one():
+    from llm4rec.data.interactions import tie_keys
+    from llm4rec.data.synthetic import synthetic_log
+
+    log = synthetic_log(50_000, 2_000, 1_000, seed=4)
+    log["timestamp"] //= 600  # many events of one user share a timestamp
+    data = Interactions.from_frame(log)
+    keys = tie_keys(data.users.ids[data.user_index], data.items.ids[data.item_index])
+    assert np.array_equal(data.time_order(), np.lexsort((keys, data.timestamps, data.user_index)))

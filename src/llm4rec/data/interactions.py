@@ -91,7 +91,13 @@ class Interactions:
 
     @cached_property
     def _time_order(self) -> np.ndarray:
-        keys = tie_keys(self.users.ids[self.user_index], self.items.ids[self.item_index])
+        # The hash only matters between rows of one user at one timestamp: compute it there.
+        order = np.lexsort((self.timestamps, self.user_index))
+        users, times = self.user_index[order], self.timestamps[order]
+        same = (users[1:] == users[:-1]) & (times[1:] == times[:-1])
+        tied = order[np.r_[same, False] | np.r_[False, same]]
+        keys = np.zeros(len(order), np.uint64)
+        keys[tied] = tie_keys(self.users.ids[self.user_index[tied]], self.items.ids[self.item_index[tied]])
         return np.lexsort((keys, self.timestamps, self.user_index))
 
     def time_order(self) -> np.ndarray:
