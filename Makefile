@@ -59,12 +59,14 @@ bench-finetune-methods: $(STAMP)
 
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/large_log.py
+	$(BIN)/python benchmarks/large_catalogue.py
+	$(BIN)/python benchmarks/ann_retrieval.py --sizes 100000,1000000,5000000 --skip-uniform --out benchmarks/results/ann_scale.json
 
 bench-serving: $(STAMP)
 	$(BIN)/python benchmarks/serving_latency.py --out benchmarks/results/serving.json
 
 bench-ann: $(STAMP)
-	$(BIN)/python benchmarks/ann_retrieval.py --n 1000000 --out benchmarks/results/ann.json
+	$(BIN)/python benchmarks/ann_retrieval.py --sizes 1000000 --out benchmarks/results/ann.json
 
 bench-explain: $(STAMP)
 	$(BIN)/python benchmarks/explain_faithfulness.py --out benchmarks/results/explain.json

@@ -130,23 +130,25 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--m", type=int, default=32)
     parser.add_argument("--ef-construction", type=int, default=80)
-    parser.add_argument("--ef", default="16,32,64,128")
+    parser.add_argument("--ef", default="16,32,64,128,256")
     parser.add_argument("--skip-uniform", action="store_true")
     parser.add_argument("--one", nargs=3, metavar=("DATA", "N", "KIND"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/ann.json"))
+    parser.add_argument("--update", action="store_true", help="keep --out's other results, replace these")
     args = parser.parse_args()
     if args.one:
         data, n, kind = args.one
         print(json.dumps(one_run(data, int(n), kind, args)))
         return
-    results = []
+    results = json.loads(args.out.read_text())["results"] if args.update and args.out.exists() else []
     for data, n, kind in runs(args):
+        results = [r for r in results if (r["data"], r["n"], r["kind"]) != (data, n, kind)]
         output = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--one", data, str(n), kind], check=True,
                                 stdout=subprocess.PIPE, text=True).stdout
-        results.append(json.loads(output.strip().splitlines()[-1]))
+        results.append(json.loads(output.strip().splitlines()[-1]) | {"command": "python " + " ".join(sys.argv)})
+        results.sort(key=lambda r: (r["data"], r["n"], r["kind"]))
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"command": "python " + " ".join(sys.argv), "results": results},
-                                       indent=2) + "\n")
+        args.out.write_text(json.dumps({"results": results}, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 
