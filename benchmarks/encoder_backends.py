@@ -4,10 +4,12 @@ For each dataset's item texts (the default template): texts/s of a plain
 `SentenceTransformer.encode` call and of the onnx / onnx-int8 backends in the same run (two
 threads, warm models, no cache), the mean and minimum cosine of each backend's vectors to
 the float ones, and the int8 variants the default was chosen from (per-tensor scales,
-per-channel scales, per-channel with the feed-forward outputs in float). Then every
-text-aware model is tuned on valid and tested once with each backend.
+per-channel scales, and which layers stay float), each with the text model's test NDCG@10
+and its paired bootstrap interval against the float encoder. Then every text-aware model is
+tuned on valid and tested once with each backend.
 
     python benchmarks/encoder_backends.py --out benchmarks/results/encoder_backends.json
+    python benchmarks/encoder_backends.py --encoding-only --out benchmarks/results/int8_variants.json
 """
 
 from __future__ import annotations
@@ -20,19 +22,30 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from llm4rec.data.split_dir import read_split_dir
+from llm4rec.data.splits import Split
+from llm4rec.evaluation.intervals import paired_difference_ci
 from llm4rec.evaluation.protocol import tune_and_test
+from llm4rec.evaluation.ranking import EvalCases, evaluate
+from llm4rec.models.text_content import TextContent
 from llm4rec.text.encoder import BACKEND_VARIABLE, TextEncoder, cache_root
-from llm4rec.text.onnx_backend import OnnxSentenceModel, quantize
+from llm4rec.text.onnx_backend import OnnxSentenceModel, feed_forward_output, quantize
 from llm4rec.text.templates import ItemTextTemplate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS = ("ml-100k-loo", "amazon-office-loo")
 MODELS = ("text", "hybrid", "seqhybrid")
-INT8_VARIANTS = {"per-tensor": {"per_channel": False, "keep_float": ()},
-                 "per-channel": {"per_channel": True, "keep_float": ()}}
+INT8_VARIANTS = {  # name: (per-channel weight scales, which weight products stay float)
+    "per-tensor": (False, lambda node: False),
+    "per-channel": (True, lambda node: False),
+    "per-channel, feed-forward outputs float (the default)": (True, feed_forward_output),
+    "per-channel, feed-forward outputs and layer 0 float": (True, lambda n: feed_forward_output(n) or "/layer.0/" in n),
+    "per-channel, feed-forward and attention outputs float": (True, lambda n: n.endswith("/output/dense/MatMul")),
+    "per-channel, only attention int8": (True, lambda n: "attention" not in n),
+}
 
 
 def texts_per_second(encode, texts: list[str]) -> float:
@@ -42,34 +55,52 @@ def texts_per_second(encode, texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def speed_and_closeness(texts: list[str]) -> dict:
+def text_cases(vectors: np.ndarray, split: Split) -> np.ndarray:
+    """Per-case test NDCG@10 of the text model over `vectors`, its half-life chosen on valid."""
+    valid = EvalCases.build(split.train, split.valid)
+    half_life = max(TextContent.search_space(), key=lambda params: evaluate(
+        TextContent.from_vectors(vectors, **params), valid, (10,)).summary["NDCG@10"])
+    test = EvalCases.build(split.train_valid(), split.test)
+    return evaluate(TextContent.from_vectors(vectors, **half_life), test, (10,)).per_case["NDCG@10"]
+
+
+def closeness(vectors: np.ndarray, reference: np.ndarray, speed: float, plain_speed: float) -> dict:
+    cosine = (vectors * reference).sum(axis=1)
+    return {"texts_per_s": round(speed, 1), "speedup": round(speed / plain_speed, 2),
+            "mean_cosine": round(float(cosine.mean()), 4), "min_cosine": round(float(cosine.min()), 4)}
+
+
+def speed_and_closeness(texts: list[str], split: Split) -> dict:
+    """Each backend and int8 variant against plain sentence-transformers: speed, cosine, and
+    the text model's test NDCG@10 with its paired bootstrap interval against the float one."""
     plain = TextEncoder(cache=False, show_progress=False, backend="torch").model
     reference = plain.encode(texts, batch_size=64, normalize_embeddings=True)
-    out = {"texts": len(texts), "sentence_transformers_texts_per_s": round(texts_per_second(
-        lambda t: plain.encode(t, batch_size=64, normalize_embeddings=True), texts), 1)}
+    plain_speed = texts_per_second(lambda t: plain.encode(t, batch_size=64, normalize_embeddings=True), texts)
+    reference_cases = text_cases(reference, split)
+    out = {"texts": len(texts), "sentence_transformers_texts_per_s": round(plain_speed, 1),
+           "text_ndcg@10": round(float(reference_cases.mean()), 4)}
+
+    def measure(encode) -> dict:
+        vectors = encode(texts)
+        row = closeness(vectors, reference, texts_per_second(encode, texts), plain_speed)
+        cases = text_cases(vectors, split)
+        difference = paired_difference_ci(cases, reference_cases)
+        relative = {bound: round(difference[bound] / reference_cases.mean(), 4) for bound in ("mean", "low", "high")}
+        return row | {"text_ndcg@10": round(float(cases.mean()), 4), "text_ndcg_relative_change": relative,
+                      "cases_changed": int((cases != reference_cases).sum())}
+
     for backend in ("onnx", "onnx-int8"):
-        encoder = TextEncoder(cache=False, show_progress=False, backend=backend)
-        vectors = encoder.encode(texts)
-        cosine = (vectors * reference).sum(axis=1)
-        speed = texts_per_second(encoder.encode, texts)
-        out[backend] = {"texts_per_s": round(speed, 1),
-                        "speedup": round(speed / out["sentence_transformers_texts_per_s"], 2),
-                        "mean_cosine": round(float(cosine.mean()), 4), "min_cosine": round(float(cosine.min()), 4)}
+        out[backend] = measure(TextEncoder(cache=False, show_progress=False, backend=backend).encode)
     base = TextEncoder(cache=False, backend="onnx")
     float_model = cache_root().parent / "onnx" / base.base_id / "model.onnx"
     with tempfile.TemporaryDirectory() as folder:
-        for name, settings in INT8_VARIANTS.items():
-            variant = Path(folder) / name
+        for number, (name, (per_channel, keep_float)) in enumerate(INT8_VARIANTS.items()):
+            variant = Path(folder) / str(number)
             variant.mkdir()
             (variant / "model.onnx").symlink_to(float_model)
-            quantize(float_model, variant / "model-int8.onnx", **settings)
-            model = OnnxSentenceModel(base.path, variant, quantized=True)
-            cosine = (model.encode(texts) * reference).sum(axis=1)
-            speed = texts_per_second(model.encode, texts)
-            out[f"int8 {name}"] = {"texts_per_s": round(speed, 1),
-                                   "speedup": round(speed / out["sentence_transformers_texts_per_s"], 2),
-                                   "mean_cosine": round(float(cosine.mean()), 4),
-                                   "min_cosine": round(float(cosine.min()), 4)}
+            quantize(float_model, variant / "model-int8.onnx", per_channel, keep_float)
+            out[f"int8 {name}"] = measure(OnnxSentenceModel(base.path, variant, quantized=True).encode)
+            print(name, out[f"int8 {name}"], file=sys.stderr, flush=True)
     return out
 
 
@@ -78,14 +109,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/encoder_backends.json"))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--encoding-only", action="store_true",
+                        help="speed, closeness and the text model per backend and int8 variant; no model table")
     args = parser.parse_args()
     torch.set_num_threads(2)
     report = {"command": "python " + " ".join(sys.argv), "datasets": {}}
     for dataset in args.datasets.split(","):
         split, _ = read_split_dir(SHARED / dataset)
         texts = ItemTextTemplate().render(split.catalog, split.train.items)
-        entry = {"encoding": speed_and_closeness(texts), "ndcg@10": {}}
+        entry = {"encoding": speed_and_closeness(texts, split), "ndcg@10": {}}
         print(dataset, json.dumps(entry["encoding"]), flush=True)
+        if args.encoding_only:
+            report["datasets"][dataset] = entry
+            continue
         for backend in ("torch", "onnx", "onnx-int8"):
             os.environ[BACKEND_VARIABLE] = backend
             for model in args.models.split(","):

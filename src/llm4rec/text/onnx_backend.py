@@ -14,7 +14,7 @@ ml-100k titles; `benchmarks/encoder_backends.py`).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,11 @@ from llm4rec.errors import ConfigError
 from llm4rec.progress import track
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-KEEP_FLOAT = ("output/dense/MatMul",)  # the feed-forward output projection of each layer (not attention's)
+
+
+def feed_forward_output(node: str) -> bool:
+    """The feed-forward output projection of a layer (not attention's output): int8 keeps it in float."""
+    return node.endswith("/output/dense/MatMul") and "attention" not in node
 
 
 def pooling_mode(model_path: Path) -> str:
@@ -68,17 +72,17 @@ def export(model_path: Path, out: Path) -> Path:
     return out
 
 
-def quantize(float_model: Path, out: Path, per_channel: bool = True, keep_float: tuple[str, ...] = KEEP_FLOAT) -> Path:
-    """Dynamic int8 (per-channel weight scales by default); `keep_float` layers and products
-    of two activations (attention scores) stay in float."""
+def quantize(float_model: Path, out: Path, per_channel: bool = True,
+             keep_float: Callable[[str], bool] = feed_forward_output) -> Path:
+    """Dynamic int8 (per-channel weight scales by default); weight products whose node name
+    `keep_float` accepts, and products of two activations (attention scores), stay in float."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load(str(float_model)).graph
     weights = {initializer.name for initializer in graph.initializer}
     excluded = [node.name for node in graph.node if node.op_type == "MatMul" and (
-        not any(i in weights for i in node.input) or
-        any(node.name.endswith(k) and "attention" not in node.name for k in keep_float))]
+        not any(i in weights for i in node.input) or keep_float(node.name))]
     partial = out.with_suffix(".partial")
     quantize_dynamic(str(float_model), str(partial), weight_type=QuantType.QInt8, per_channel=per_channel,
                      nodes_to_exclude=excluded)
