@@ -10,12 +10,14 @@ are measured too.
 Reported: build seconds, index memory, the process's peak memory, and for each efSearch the
 recall@10 against exact search and queries/s on one core, one query at a time. Each size and
 index kind runs in its own process, so its peak memory is its own. Kinds: "hnsw" (float
-vectors, exact re-scoring) and "hnsw-int8" (8-bit codes, a quarter of the memory: the kind
-the service uses past COMPRESS_ABOVE items).
+vectors, exact re-scoring) and "hnsw-int8" (8-bit codes, a quarter of the memory, for
+catalogues whose float vectors do not fit).
 
     python benchmarks/ann_retrieval.py --sizes 1000000 --out benchmarks/results/ann.json
     python benchmarks/ann_retrieval.py --sizes 100000,1000000,5000000 --skip-uniform \
         --out benchmarks/results/ann_scale.json
+    python benchmarks/ann_retrieval.py --sizes 5000000 --float-up-to 5000000 --int8-from 10000000 \
+        --skip-uniform --update --out benchmarks/results/ann_scale.json  # float at 5M: ~17 GB peak
 """
 
 from __future__ import annotations
@@ -125,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000000", help="comma-separated item counts")
     parser.add_argument("--float-up-to", type=int, default=1_000_000,
-                        help="largest size for the float index (5M float vectors + graph pass 9 GB)")
+                        help="largest size for the float index (at 5M: 8.6 GB index, 16.5 GB peak while building)")
     parser.add_argument("--int8-from", type=int, default=1_000_000, help="smallest size for the int8 index")
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--m", type=int, default=32)

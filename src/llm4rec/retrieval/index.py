@@ -5,9 +5,10 @@ stored float vectors, so the order of what is returned is always the exact one; 
 candidate set is approximate. Below `exact_below` items a matrix product is both exact and
 faster than walking a graph.
 
-A compressed index (`compress=True`, chosen by the service from COMPRESS_ABOVE items) stores
-8-bit codes instead of float vectors (a quarter of the memory) and ranks by the inner
-products of the codes, so scores and order are approximate too.
+A compressed index (`compress=True`) stores 8-bit codes instead of float vectors (a quarter
+of the memory) and ranks by the inner products of the codes, so scores and order are
+approximate too: for catalogues whose float vectors do not fit in memory. The service keeps
+the float index, since its model holds the float vectors anyway.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from llm4rec.errors import ConfigError
 from llm4rec.models.base import top_k
 
 EXACT_BELOW = 50_000
-COMPRESS_ABOVE = 2_000_000  # float vectors plus graph pass ~9 GB here at 384 dimensions
 TRAIN_SAMPLE = 100_000  # vectors the 8-bit quantiser learns each dimension's range from
 
 

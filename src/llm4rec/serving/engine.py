@@ -20,7 +20,7 @@ from llm4rec.errors import ConfigError, UnknownIdError
 from llm4rec.models.base import MANIFEST, top_k
 from llm4rec.ranking.online import OnlineReranker
 from llm4rec.ranking.policies import make_policy
-from llm4rec.retrieval.index import COMPRESS_ABOVE, VectorIndex
+from llm4rec.retrieval.index import VectorIndex
 from llm4rec.serving.bundle import Bundle, forget_user_in_bundles, latest_bundle, load_bundle
 from llm4rec.serving.feedback_store import Event, FeedbackStore
 
@@ -61,7 +61,7 @@ class ServedModel:
         index = None
         if embeddings is not None:
             unit = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
-            index = VectorIndex(unit, compress=len(unit) >= COMPRESS_ABOVE)
+            index = VectorIndex(unit)
         trained_until = float(interactions.timestamps.max()) if len(interactions) else float("-inf")
         reranker = None if policy is None else OnlineReranker(
             make_policy(policy, policy_item_features(bundle), interactions.n_users))
