@@ -32,7 +32,7 @@ from llm4rec.evaluation.protocol import tune_and_test
 from llm4rec.evaluation.ranking import EvalCases, evaluate
 from llm4rec.models.text_content import TextContent
 from llm4rec.text.encoder import BACKEND_VARIABLE, TextEncoder, cache_root
-from llm4rec.text.onnx_backend import OnnxSentenceModel, feed_forward_output, quantize
+from llm4rec.text.onnx_backend import INPUTS, OnnxSentenceModel, feed_forward_output, quantize
 from llm4rec.text.templates import ItemTextTemplate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -46,6 +46,45 @@ INT8_VARIANTS = {  # name: (per-channel weight scales, which weight products sta
     "per-channel, feed-forward and attention outputs float": (True, lambda n: n.endswith("/output/dense/MatMul")),
     "per-channel, only attention int8": (True, lambda n: "attention" not in n),
 }
+
+STATIC_VARIANTS = {  # static int8 (QDQ), activation ranges calibrated on the catalogue's own texts
+    "static, feed-forward outputs float": feed_forward_output,
+    "static, all layers": lambda node: False,
+}
+
+
+class CatalogueBatches:
+    """onnxruntime's calibration reader: 16 batches of 32 of the catalogue's texts, tokenised."""
+
+    def __init__(self, texts: list[str], model_path: Path) -> None:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(model_path))
+        rng = np.random.default_rng(0)
+        chosen = [texts[i] for i in rng.choice(len(texts), min(512, len(texts)), replace=False)]
+        self.batches = iter([
+            {name: values.astype(np.int64) for name, values in tokenizer(
+                chosen[start:start + 32], padding=True, truncation=True, max_length=256, return_tensors="np",
+                return_token_type_ids=True).items() if name in INPUTS}
+            for start in range(0, len(chosen), 32)])
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self.batches, None)
+
+
+def quantize_static_int8(float_model: Path, out: Path, texts: list[str], model_path: Path, keep_float) -> None:
+    """Weights and activations int8 (per-channel weights, MinMax activation ranges)."""
+    import onnx
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    graph = onnx.load(str(float_model)).graph
+    weights = {initializer.name for initializer in graph.initializer}
+    excluded = [node.name for node in graph.node if node.op_type == "MatMul" and (
+        not any(i in weights for i in node.input) or keep_float(node.name))]
+    quantize_static(str(float_model), str(out), CatalogueBatches(texts, model_path), quant_format=QuantFormat.QDQ,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
+                    op_types_to_quantize=["MatMul"], nodes_to_exclude=excluded,
+                    calibrate_method=CalibrationMethod.MinMax)
 
 
 def texts_per_second(encode, texts: list[str]) -> float:
@@ -99,6 +138,13 @@ def speed_and_closeness(texts: list[str], split: Split) -> dict:
             variant.mkdir()
             (variant / "model.onnx").symlink_to(float_model)
             quantize(float_model, variant / "model-int8.onnx", per_channel, keep_float)
+            out[f"int8 {name}"] = measure(OnnxSentenceModel(base.path, variant, quantized=True).encode)
+            print(name, out[f"int8 {name}"], file=sys.stderr, flush=True)
+        for number, (name, keep_float) in enumerate(STATIC_VARIANTS.items()):
+            variant = Path(folder) / f"static-{number}"
+            variant.mkdir()
+            (variant / "model.onnx").symlink_to(float_model)
+            quantize_static_int8(float_model, variant / "model-int8.onnx", texts, base.path, keep_float)
             out[f"int8 {name}"] = measure(OnnxSentenceModel(base.path, variant, quantized=True).encode)
             print(name, out[f"int8 {name}"], file=sys.stderr, flush=True)
     return out
