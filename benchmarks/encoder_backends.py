@@ -32,7 +32,7 @@ from llm4rec.evaluation.protocol import tune_and_test
 from llm4rec.evaluation.ranking import EvalCases, evaluate
 from llm4rec.models.text_content import TextContent
 from llm4rec.text.encoder import BACKEND_VARIABLE, TextEncoder, cache_root
-from llm4rec.text.onnx_backend import INPUTS, OnnxSentenceModel, feed_forward_output, quantize
+from llm4rec.text.onnx_backend import INPUTS, OnnxSentenceModel, feed_forward_output, float_products, quantize
 from llm4rec.text.templates import ItemTextTemplate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -74,16 +74,11 @@ class CatalogueBatches:
 
 def quantize_static_int8(float_model: Path, out: Path, texts: list[str], model_path: Path, keep_float) -> None:
     """Weights and activations int8 (per-channel weights, MinMax activation ranges)."""
-    import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
-    graph = onnx.load(str(float_model)).graph
-    weights = {initializer.name for initializer in graph.initializer}
-    excluded = [node.name for node in graph.node if node.op_type == "MatMul" and (
-        not any(i in weights for i in node.input) or keep_float(node.name))]
     quantize_static(str(float_model), str(out), CatalogueBatches(texts, model_path), quant_format=QuantFormat.QDQ,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
-                    op_types_to_quantize=["MatMul"], nodes_to_exclude=excluded,
+                    op_types_to_quantize=["MatMul"], nodes_to_exclude=float_products(float_model, keep_float),
                     calibrate_method=CalibrationMethod.MinMax)
 
 

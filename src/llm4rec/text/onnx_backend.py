@@ -72,20 +72,25 @@ def export(model_path: Path, out: Path) -> Path:
     return out
 
 
+def float_products(float_model: Path, keep_float: Callable[[str], bool]) -> list[str]:
+    """MatMul nodes to leave in float: products of two activations, and those `keep_float` names."""
+    import onnx
+
+    graph = onnx.load(str(float_model)).graph
+    weights = {initializer.name for initializer in graph.initializer}
+    return [node.name for node in graph.node if node.op_type == "MatMul" and (
+        not any(i in weights for i in node.input) or keep_float(node.name))]
+
+
 def quantize(float_model: Path, out: Path, per_channel: bool = True,
              keep_float: Callable[[str], bool] = feed_forward_output) -> Path:
     """Dynamic int8 (per-channel weight scales by default); weight products whose node name
     `keep_float` accepts, and products of two activations (attention scores), stay in float."""
-    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    graph = onnx.load(str(float_model)).graph
-    weights = {initializer.name for initializer in graph.initializer}
-    excluded = [node.name for node in graph.node if node.op_type == "MatMul" and (
-        not any(i in weights for i in node.input) or keep_float(node.name))]
     partial = out.with_suffix(".partial")
     quantize_dynamic(str(float_model), str(partial), weight_type=QuantType.QInt8, per_channel=per_channel,
-                     nodes_to_exclude=excluded)
+                     nodes_to_exclude=float_products(float_model, keep_float))
     partial.rename(out)
     return out
 
