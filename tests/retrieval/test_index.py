@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 
@@ -77,6 +79,11 @@ def test_hnsw_keeps_one_copy_of_the_vectors_and_codes_take_a_quarter_of_the_memo
     assert not np.shares_memory(flat.vectors, vectors) and np.array_equal(flat.vectors, vectors)
     del vectors  # the index re-scores from the graph's own copy
     assert flat.search(flat.vectors[:1], k=1)[0][0, 0] == 0
+    kept, expected = flat.vectors, flat.vectors.copy()
+    del flat
+    gc.collect()
+    assert np.array_equal(kept, expected)  # the view keeps the graph's memory alive
+    flat = VectorIndex(expected, exact_below=10_000)
     compressed = VectorIndex(flat.vectors, exact_below=10_000, compress=True)
     links = flat.memory_bytes - flat.vectors.nbytes
     assert compressed.memory_bytes - links == flat.vectors.nbytes // 4

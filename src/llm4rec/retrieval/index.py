@@ -23,6 +23,14 @@ EXACT_BELOW = 50_000
 TRAIN_SAMPLE = 100_000  # vectors the 8-bit quantiser learns each dimension's range from
 
 
+class _GraphMemory:
+    """Memory owned by a faiss index, exposed to numpy; arrays made from it hold the index."""
+
+    def __init__(self, graph: faiss.Index, raw: np.ndarray) -> None:
+        self.graph = graph
+        self.__array_interface__ = raw.__array_interface__
+
+
 class VectorIndex:
     """Inner-product top-k over fixed item vectors (n_items, d), float32."""
 
@@ -44,11 +52,12 @@ class VectorIndex:
     @staticmethod
     def _stored_floats(graph: faiss.IndexHNSW) -> np.ndarray | None:
         """A view of the float vectors the graph stores (None for codes): re-scoring reads
-        them there instead of from a second copy."""
+        them there instead of from a second copy. The view keeps the graph alive."""
         storage = faiss.downcast_index(graph.storage)
         if not isinstance(storage, faiss.IndexFlat):
             return None
-        return faiss.rev_swig_ptr(storage.get_xb(), graph.ntotal * graph.d).reshape(graph.ntotal, graph.d)
+        raw = faiss.rev_swig_ptr(storage.get_xb(), graph.ntotal * graph.d).reshape(graph.ntotal, graph.d)
+        return np.asarray(_GraphMemory(graph, raw))
 
     @staticmethod
     def _build_graph(vectors: np.ndarray, m: int, compress: bool) -> faiss.IndexHNSW:
