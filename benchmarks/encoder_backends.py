@@ -20,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -89,12 +90,10 @@ def texts_per_second(encode, texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def text_cases(vectors: np.ndarray, split: Split) -> np.ndarray:
+def text_cases(vectors: np.ndarray, valid: EvalCases, test: EvalCases) -> np.ndarray:
     """Per-case test NDCG@10 of the text model over `vectors`, its half-life chosen on valid."""
-    valid = EvalCases.build(split.train, split.valid)
     half_life = max(TextContent.search_space(), key=lambda params: evaluate(
         TextContent.from_vectors(vectors, **params), valid, (10,)).summary["NDCG@10"])
-    test = EvalCases.build(split.train_valid(), split.test)
     return evaluate(TextContent.from_vectors(vectors, **half_life), test, (10,)).per_case["NDCG@10"]
 
 
@@ -110,14 +109,15 @@ def speed_and_closeness(texts: list[str], split: Split) -> dict:
     plain = TextEncoder(cache=False, show_progress=False, backend="torch").model
     reference = plain.encode(texts, batch_size=64, normalize_embeddings=True)
     plain_speed = texts_per_second(lambda t: plain.encode(t, batch_size=64, normalize_embeddings=True), texts)
-    reference_cases = text_cases(reference, split)
+    valid, test = EvalCases.build(split.train, split.valid), EvalCases.build(split.train_valid(), split.test)
+    reference_cases = text_cases(reference, valid, test)
     out = {"texts": len(texts), "sentence_transformers_texts_per_s": round(plain_speed, 1),
            "text_ndcg@10": round(float(reference_cases.mean()), 4)}
 
     def measure(encode) -> dict:
         vectors = encode(texts)
         row = closeness(vectors, reference, texts_per_second(encode, texts), plain_speed)
-        cases = text_cases(vectors, split)
+        cases = text_cases(vectors, valid, test)
         difference = paired_difference_ci(cases, reference_cases)
         relative = {bound: round(difference[bound] / reference_cases.mean(), 4) for bound in ("mean", "low", "high")}
         return row | {"text_ndcg@10": round(float(cases.mean()), 4), "text_ndcg_relative_change": relative,
@@ -127,19 +127,16 @@ def speed_and_closeness(texts: list[str], split: Split) -> dict:
         out[backend] = measure(TextEncoder(cache=False, show_progress=False, backend=backend).encode)
     base = TextEncoder(cache=False, backend="onnx")
     float_model = cache_root().parent / "onnx" / base.base_id / "model.onnx"
+    builders = {name: partial(quantize, per_channel=per_channel, keep_float=keep_float)
+                for name, (per_channel, keep_float) in INT8_VARIANTS.items()}
+    builders |= {name: partial(quantize_static_int8, texts=texts, model_path=base.path, keep_float=keep_float)
+                 for name, keep_float in STATIC_VARIANTS.items()}
     with tempfile.TemporaryDirectory() as folder:
-        for number, (name, (per_channel, keep_float)) in enumerate(INT8_VARIANTS.items()):
+        for number, (name, build) in enumerate(builders.items()):
             variant = Path(folder) / str(number)
             variant.mkdir()
             (variant / "model.onnx").symlink_to(float_model)
-            quantize(float_model, variant / "model-int8.onnx", per_channel, keep_float)
-            out[f"int8 {name}"] = measure(OnnxSentenceModel(base.path, variant, quantized=True).encode)
-            print(name, out[f"int8 {name}"], file=sys.stderr, flush=True)
-        for number, (name, keep_float) in enumerate(STATIC_VARIANTS.items()):
-            variant = Path(folder) / f"static-{number}"
-            variant.mkdir()
-            (variant / "model.onnx").symlink_to(float_model)
-            quantize_static_int8(float_model, variant / "model-int8.onnx", texts, base.path, keep_float)
+            build(float_model, variant / "model-int8.onnx")
             out[f"int8 {name}"] = measure(OnnxSentenceModel(base.path, variant, quantized=True).encode)
             print(name, out[f"int8 {name}"], file=sys.stderr, flush=True)
     return out
