@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from llm4rec.data.split_dir import read_split_dir, write_split_dir
-from llm4rec.evaluation.cold_start import item_cold_start
+from llm4rec.evaluation.cold_start import among_cold_items, item_cold_start
 from llm4rec.evaluation.intervals import bootstrap_ci, paired_difference_ci
 from llm4rec.evaluation.protocol import tune_and_test
 from llm4rec.evaluation.ranking import evaluate
@@ -83,21 +83,27 @@ def warm(dataset: str, encoder: Path, models: list[str]) -> dict:
 
 
 def cold(dataset: str, work: Path) -> dict:
+    """The text model on the test cases whose target is a cold item, ranked among every item and
+    among the cold items only, with the frozen and with the fine-tuned encoder."""
     split, _ = read_split_dir(SHARED / dataset)
     reduced, cases, cold_items = item_cold_start(split)
     write_split_dir(reduced, work / "cold-split")
     training = run_finetune(work / "cold-split", work / "cold-encoder")
-    evaluations = {}
-    for label, folder in (("frozen", None), ("fine-tuned", work / "cold-encoder")):
-        with_encoder(folder)
-        # Default settings, as in run_cold_start.py: the cold items have no valid rows to tune on.
-        evaluations[label] = evaluate(create_model("text").fit(reduced.train_valid(), reduced.catalog), cases)
-    with_encoder(None)
-    row = {label: figures(e.per_case, e.summary) for label, e in evaluations.items()}
-    print(f"{dataset} cold text: frozen {row['frozen']['NDCG@10']:.4f} fine-tuned {row['fine-tuned']['NDCG@10']:.4f}",
-          flush=True)
-    return {"cold_items": len(cold_items), "test_cases": len(cases), "training": training} | row | {
-        "fine-tuned vs frozen": compare(evaluations["frozen"].per_case, evaluations["fine-tuned"].per_case)}
+    report = {"cold_items": len(cold_items), "test_cases": len(cases), "training": training}
+    for ranking, ranked_cases in (("every item", cases), ("cold items", among_cold_items(cases, cold_items))):
+        evaluations = {}
+        for label, folder in (("frozen", None), ("fine-tuned", work / "cold-encoder")):
+            with_encoder(folder)
+            # Default settings, as in run_cold_start.py: the cold items have no valid rows to tune on.
+            evaluations[label] = evaluate(create_model("text").fit(reduced.train_valid(), reduced.catalog),
+                                          ranked_cases)
+        with_encoder(None)
+        row = {label: figures(e.per_case, e.summary) for label, e in evaluations.items()}
+        print(f"{dataset} cold text, ranked among {ranking}: frozen {row['frozen']['NDCG@10']:.4f} "
+              f"fine-tuned {row['fine-tuned']['NDCG@10']:.4f}", flush=True)
+        report[f"among {ranking}"] = row | {
+            "fine-tuned vs frozen": compare(evaluations["frozen"].per_case, evaluations["fine-tuned"].per_case)}
+    return report
 
 
 def methods_table(dataset: str, methods: list[str], work: Path, max_minutes: float | None) -> dict:
@@ -126,7 +132,8 @@ def markdown(dataset: str, report: dict) -> str:
              f"{report['training']['frozen_valid_ndcg']:.4f} -> {report['training']['best_valid_ndcg']:.4f}.", "",
              "| model | frozen NDCG@10 [95 % CI] | fine-tuned NDCG@10 [95 % CI] | ratio | paired difference |",
              "|---|---|---|---|---|"]
-    rows = dict(report["warm"]) | {"text, cold items": report["cold"]}
+    rows = dict(report["warm"]) | {f"text, cold items, ranked among {ranking}": report["cold"][f"among {ranking}"]
+                                   for ranking in ("every item", "cold items")}
     for name, row in rows.items():
         cells = [f"{row[label]['NDCG@10']:.4f} [{row[label]['ci95']['NDCG@10'][0]:.4f}, "
                  f"{row[label]['ci95']['NDCG@10'][1]:.4f}]" for label in ("frozen", "fine-tuned")]
@@ -136,7 +143,9 @@ def markdown(dataset: str, report: dict) -> str:
                      f"[{difference['low']:+.4f}, {difference['high']:+.4f}]"
                      f"{'' if difference['significant'] else ' (noise)'} |")
     lines += ["", f"Cold items: {report['cold']['cold_items']}, test cases with a cold target: "
-                  f"{report['cold']['test_cases']}. '(noise)': the paired 95 % interval includes zero."]
+                  f"{report['cold']['test_cases']}; ranked among the cold items, every item with interactions "
+                  "is left out of the ranking (the usual item cold-start evaluation of content-based models). "
+                  "'(noise)': the paired 95 % interval includes zero."]
     return "\n".join(lines) + "\n"
 
 
@@ -147,15 +156,23 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS), help="models compared frozen vs fine-tuned")
     parser.add_argument("--max-minutes", type=float, help="budget of each transformer method (default 12)")
     parser.add_argument("--no-compare", action="store_true", help="only the methods table")
+    parser.add_argument("--parts", default="warm,cold", type=lambda text: set(text.split(",")),
+                        help="warm, cold or both; a part not run is kept from the existing results file "
+                             "(each part fine-tunes its own encoder, so the parts are independent)")
     parser.add_argument("--out-dir", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         for dataset in [] if args.no_compare else args.datasets.split(","):
-            training = run_finetune(SHARED / dataset, work / dataset)
-            report = {"training": training, "warm": warm(dataset, work / dataset, args.models.split(",")),
-                      "cold": cold(dataset, work / f"{dataset}-cold")}
             out = args.out_dir / f"finetune_{dataset}.json"
+            report = json.loads(out.read_text()) if out.exists() else {}
+            if "warm" in args.parts:
+                report["training"] = run_finetune(SHARED / dataset, work / dataset)
+                report["warm"] = warm(dataset, work / dataset, args.models.split(","))
+            if "cold" in args.parts:
+                report["cold"] = cold(dataset, work / f"{dataset}-cold")
+            if not {"warm", "cold"} <= report.keys():
+                sys.exit(f"{out} lacks a part; run with --parts warm,cold first")
             out.write_text(json.dumps(report, indent=2) + "\n")
             out.with_suffix(".md").write_text(markdown(dataset, report))
         if args.methods:

@@ -3,7 +3,10 @@ target is one of them are scored, so models that need interactions cannot reach 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import scipy.sparse as sp
 
 from llm4rec.data.splits import Split
 from llm4rec.evaluation.ranking import EvalCases
@@ -19,6 +22,17 @@ def item_cold_start(split: Split, share: float = 0.2, seed: int = 0) -> tuple[Sp
                     "without training interactions", split.name)
     targets = split.test.select(np.isin(split.test.item_index, cold))
     return reduced, EvalCases.build(reduced.train_valid(), targets), cold
+
+
+def among_cold_items(cases: EvalCases, cold: np.ndarray) -> EvalCases:
+    """The same cases ranked among the cold items only (every other item counts as known): the
+    item cold-start evaluation of content-based work such as DropoutNet, which asks how well a
+    model orders new items against each other, apart from how it trades them against items that
+    have interactions (where a model that learned from behaviour rightly prefers the latter)."""
+    warm = np.ones(cases.history_part.n_items, dtype=np.float32)
+    warm[cold] = 0.0
+    warm_for_every_case = sp.csr_matrix(np.ones((len(cases), 1), dtype=np.float32)) @ sp.csr_matrix(warm)
+    return replace(cases, known=cases.known.maximum(warm_for_every_case).tocsr())
 
 
 def random_floor(cases: EvalCases, k: int = 10) -> dict[str, float]:
