@@ -12,6 +12,7 @@ from llm4rec.data.events import load_events
 from llm4rec.data.load import load_dataset
 from llm4rec.data.movielens import load_movielens_csv, load_movielens_dat
 from llm4rec.data.split_dir import read_split_dir
+from llm4rec.data.tables import read_table
 from llm4rec.errors import DataError
 
 
@@ -111,6 +112,16 @@ def test_generic_event_logs(tmp_path, suffix):
     assert len(dataset.interactions) == 3 and dataset.events["event_type"].tolist() == ["view", "purchase", "click"]
     assert dataset.interactions.timestamps[0] == 1704103200
     assert dataset.catalog.numeric_columns == ["price"]
+
+
+def test_typed_parquet_columns_read_as_the_strings_a_csv_would_give(tmp_path):
+    frame = pd.DataFrame({"user_id": [7, 8, 9], "score": [1.5, float("nan"), 1e20], "flag": [True, False, True],
+                          "note": ["a", None, "c"]})
+    frame.to_parquet(tmp_path / "t.parquet")
+    table = read_table(tmp_path / "t.parquet")
+    assert table.to_dict("list") == {"user_id": ["7", "8", "9"], "score": ["1.5", "", "1e+20"],
+                                     "flag": ["True", "False", "True"], "note": ["a", "", "c"]}
+    assert all(table[column].dtype == object for column in table)
 
 
 def _csv(tmp_path, text, name="events.csv", encoding="utf-8"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.dataset import Dataset, MissingItemPolicy, build_dataset, check_items_in_catalog
 from llm4rec.data.parsing import parse_interactions
@@ -30,16 +32,23 @@ def load_events(
     """
     events = Path(events)
     report = LoadReport(skip_bad_rows)
+    frame, extra = _parse_events(events, columns, separator, encoding, report)
+    item_catalog = None
+    if catalog is not None:
+        item_catalog = ItemCatalog.from_raw(read_table(catalog, encoding=encoding), catalog, report)
+        frame = check_items_in_catalog(frame, item_catalog, events, report, on_missing_item)
+    fields = frame[extra].reset_index(drop=True) if extra else None
+    return build_dataset(events.stem, frame, report, item_catalog, events=fields)
+
+
+def _parse_events(events: Path, columns: Mapping[str, str] | None, separator: str | None, encoding: str,
+                  report: LoadReport) -> tuple[pd.DataFrame, list[str]]:
+    """The typed interaction frame and the event fields it carries; the raw table of strings
+    (several GB for ten million events) is freed on return, before the dataset is built."""
     raw = read_table(events, separator, encoding)
     names = dict(columns or {})
     if "rating" not in names and "rating" not in raw and "value" in raw:
         names["rating"] = "value"
     first_line = 1 if events.suffix in (".jsonl", ".json", ".parquet") else 2
     extra = {f: names.get(f, f) for f in EVENT_FIELDS if names.get(f, f) in raw}
-    frame = parse_interactions(raw, events, report, names | extra, first_line=first_line)
-    item_catalog = None
-    if catalog is not None:
-        item_catalog = ItemCatalog.from_raw(read_table(catalog, encoding=encoding), catalog, report)
-        frame = check_items_in_catalog(frame, item_catalog, events, report, on_missing_item)
-    fields = frame[list(extra)].reset_index(drop=True) if extra else None
-    return build_dataset(events.stem, frame, report, item_catalog, events=fields)
+    return parse_interactions(raw, events, report, names | extra, first_line=first_line), list(extra)

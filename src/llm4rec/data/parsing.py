@@ -68,8 +68,8 @@ def parse_interactions(
         )
         bad[:] |= new
 
-    for key in ("user_id", "item_id"):
-        values = raw[names[key]].str.strip()
+    ids = {key: raw[names[key]].str.strip() for key in ("user_id", "item_id")}
+    for key, values in ids.items():
         flag(values.isin(MISSING_TOKENS).to_numpy(), names[key], lambda r, k=key: f"empty {k}")
     stamps = parse_timestamps(raw[names["timestamp"]])
     flag(
@@ -92,8 +92,8 @@ def parse_interactions(
     keep = ~bad
     frame = pd.DataFrame(
         {
-            "user_id": raw[names["user_id"]].str.strip().to_numpy()[keep],
-            "item_id": raw[names["item_id"]].str.strip().to_numpy()[keep],
+            "user_id": ids["user_id"].to_numpy()[keep],
+            "item_id": ids["item_id"].to_numpy()[keep],
             "timestamp": stamps[keep].astype(np.int64),
             "rating": ratings[keep],
             "_line": lines[keep],  # file line of each row, for later error messages

@@ -44,9 +44,16 @@ def read_text(path: Path, encoding: str = "utf-8") -> str:
 
 
 def _clean(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every cell as a string; missing values become ''."""
-    frame = frame.astype(object).where(frame.notna(), "")
-    return frame.map(str).astype(object)
+    """Every cell as a string; missing values become ''. Column by column, each released once
+    converted, so a large typed table (Parquet) never sits in memory twice over as objects."""
+    columns = {}
+    for name in list(frame.columns):
+        values = frame.pop(name)
+        missing = values.isna().to_numpy()
+        text = (values.map(str, na_action="ignore") if values.dtype == object else values.astype(str)).astype(object)
+        text[missing] = ""
+        columns[name] = text
+    return pd.DataFrame(columns)
 
 
 def read_table(
