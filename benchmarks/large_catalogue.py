@@ -32,8 +32,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 CATALOGUE_AXIS = ((3_000_000, 300_000, 20_000), (3_000_000, 300_000, 60_000), (3_000_000, 300_000, 200_000))
 LOG_AXIS = ((1_000_000, 100_000, 60_000), (3_000_000, 300_000, 60_000), (10_000_000, 1_000_000, 60_000))
 HEADLINE = (10_000_000, 1_000_000, 200_000)
@@ -112,10 +110,8 @@ def eval_run(n_events: int, n_users: int, n_items: int) -> dict:
 
     def prepare() -> tuple[Interactions, EvalCases]:
         split = leave_one_out(Interactions.from_frame(synthetic_log(n_events, n_users, n_items)))
-        test_users = np.unique(split.test.user_index)
-        sampled = np.random.default_rng(0).choice(test_users, min(EVAL_USERS, len(test_users)), replace=False)
-        test = split.test.select(np.flatnonzero(np.isin(split.test.user_index, sampled)))
-        return split.train, EvalCases.build(split.train, test)
+        split = split.sample_users(EVAL_USERS)
+        return split.train, EvalCases.build(split.train, split.test)
 
     train, cases = timed(record, "data", prepare)
     record |= {"train_rows": len(train), "catalogue_items": train.n_items, "eval_users": len(cases)}

@@ -35,6 +35,16 @@ def test_evaluate_writes_the_contract_json(shared_data, tmp_path):
     assert "bootstrap" in (tmp_path / "results.md").read_text()
 
 
+def test_evaluate_on_sampled_users(shared_data, tmp_path):
+    out = tmp_path / "results.json"
+    result = runner.invoke(app, ["evaluate", "--split-dir", str(shared_data / "ml-100k-loo"), "--models", "pop",
+                                 "--out", str(out), "--sample-users", "100"])
+    assert result.exit_code == 0, result.output
+    assert "valid 100 / test 100 rows" in result.output
+    assert "valid and test of 100 sampled users (seed 0)" in (tmp_path / "results.md").read_text()
+    assert set(json.loads(out.read_text())["pop"]) == {"test", "valid", "params", "fit_seconds"}
+
+
 def test_unknown_model_is_a_clear_error(shared_data):
     result = runner.invoke(app, ["evaluate", "--split-dir", str(shared_data / "ml-100k-loo"), "--models", "nope"])
     assert result.exit_code == 2 and "choose from" in result.output

@@ -67,3 +67,17 @@ def test_time_order_breaks_ties_by_the_hash_as_if_every_row_had_one():
     data = Interactions.from_frame(log)
     keys = tie_keys(data.users.ids[data.user_index], data.items.ids[data.item_index])
     assert np.array_equal(data.time_order(), np.lexsort((keys, data.timestamps, data.user_index)))
+
+
+def test_sample_users_keeps_train_and_a_seeded_sample_of_evaluated_users(ml100k_loo):
+    sampled = ml100k_loo.sample_users(100, seed=3)
+    assert sampled.train is ml100k_loo.train
+    assert len(np.unique(sampled.test.user_index)) == 100
+    assert set(np.unique(sampled.valid.user_index)) <= set(np.unique(sampled.test.user_index))
+    for part, whole in ((sampled.valid, ml100k_loo.valid), (sampled.test, ml100k_loo.test)):
+        kept = np.isin(whole.user_index, part.user_index)
+        assert len(part) == kept.sum()  # every row of a sampled user, none of the others
+    assert np.array_equal(ml100k_loo.sample_users(100, seed=3).test.user_index, sampled.test.user_index)
+    assert not np.array_equal(ml100k_loo.sample_users(100, seed=4).test.user_index, sampled.test.user_index)
+    assert "100 sampled users (seed 3)" in sampled.protocol
+    assert ml100k_loo.sample_users(10_000) is ml100k_loo

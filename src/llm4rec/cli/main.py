@@ -152,15 +152,19 @@ def models() -> None:
 
 def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip_bad_rows: bool,
                    report_path: Path | None, skip_failing: bool = False, catalog: Path | None = None,
-                   feedback: FeedbackConfig | None = None, ray: str | None = None) -> tuple[Split, list[ModelResult]]:
+                   feedback: FeedbackConfig | None = None, ray: str | None = None,
+                   sample_users: int | None = None) -> tuple[Split, list[ModelResult]]:
     """Tune, refit and test each model; write the contract JSON, details and a report.
 
     With `skip_failing` (used for `--models all`) a model that cannot run on this data, such
     as the text model without an items.tsv, is reported and left out instead of stopping.
     With `feedback` (mining settings) the raw data is mined into weights first, and models
-    that can read weights are tuned with `weighted` on.
+    that can read weights are tuned with `weighted` on. With `sample_users`, valid and test
+    keep a seeded sample of that many users (train stays whole).
     """
     split, mining = _load(source, protocol, skip_bad_rows, catalog, feedback)
+    if sample_users is not None:
+        split = split.sample_users(sample_users)
     console.print(f"[bold]{split.name}[/]: {split.train.n_users:,} users, {split.train.n_items:,} items; "
                   f"train {len(split.train):,} / valid {len(split.valid):,} / test {len(split.test):,} rows")
     results = []
@@ -212,6 +216,9 @@ def evaluate(
     encoder: Encoder = None,
     encoder_backend: EncoderBackend = None,
     ray: RayAddress = None,
+    sample_users: Annotated[int | None, typer.Option(
+        min=1, help="evaluate (valid and test) on a seeded sample of this many users; training uses every "
+                    "event. For logs too large to rank every user's items")] = None,
 ) -> None:
     """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
     _use_encoder(encoder, encoder_backend)
@@ -221,7 +228,7 @@ def evaluate(
         os.environ[RAY_VARIABLE] = ray
     run_evaluation(_source(split_dir, data), _model_names(models), out, protocol, skip_bad_rows, report,
                    skip_failing=models == "all", catalog=catalog,
-                   feedback=_feedback_config(mine_feedback, feedback_config), ray=ray)
+                   feedback=_feedback_config(mine_feedback, feedback_config), ray=ray, sample_users=sample_users)
 
 
 @app.command()
