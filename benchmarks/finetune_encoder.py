@@ -90,14 +90,14 @@ def cold(dataset: str, work: Path) -> dict:
     write_split_dir(reduced, work / "cold-split")
     training = run_finetune(work / "cold-split", work / "cold-encoder")
     report = {"cold_items": len(cold_items), "test_cases": len(cases), "training": training}
+    models = {}
+    for label, folder in (("frozen", None), ("fine-tuned", work / "cold-encoder")):
+        with_encoder(folder)
+        # Default settings, as in run_cold_start.py: the cold items have no valid rows to tune on.
+        models[label] = create_model("text").fit(reduced.train_valid(), reduced.catalog)
+    with_encoder(None)
     for ranking, ranked_cases in (("every item", cases), ("cold items", among_cold_items(cases, cold_items))):
-        evaluations = {}
-        for label, folder in (("frozen", None), ("fine-tuned", work / "cold-encoder")):
-            with_encoder(folder)
-            # Default settings, as in run_cold_start.py: the cold items have no valid rows to tune on.
-            evaluations[label] = evaluate(create_model("text").fit(reduced.train_valid(), reduced.catalog),
-                                          ranked_cases)
-        with_encoder(None)
+        evaluations = {label: evaluate(model, ranked_cases) for label, model in models.items()}
         row = {label: figures(e.per_case, e.summary) for label, e in evaluations.items()}
         print(f"{dataset} cold text, ranked among {ranking}: frozen {row['frozen']['NDCG@10']:.4f} "
               f"fine-tuned {row['fine-tuned']['NDCG@10']:.4f}", flush=True)

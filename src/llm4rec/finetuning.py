@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -248,13 +249,33 @@ def text_model_ndcg(item_vectors: np.ndarray, cases: EvalCases, half_life: float
     return evaluate(TextContent.from_vectors(item_vectors, half_life), cases, ks=(10,)).summary["NDCG@10"]
 
 
+@contextmanager
+def deterministic_torch() -> Iterator[None]:
+    """Torch's deterministic kernels for the duration: the backward pass of gathering item
+    vectors by index accumulates in parallel otherwise, and two runs with the same seed
+    drifted apart from the first epoch (ml-100k valid NDCG@10 0.097 vs 0.105)."""
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before)
+
+
 def finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | None, out: Path,
              config: FinetuneConfig | None = None,
              on_epoch: Callable[[int, float, float], None] | None = None,
              progress: bool = False) -> FinetuneResult:
     """Fine-tune on `train` with early stopping on `valid`; write the encoder folder to `out`
     and return what happened. `on_epoch(epoch, valid NDCG@10, seconds)` reports each epoch;
-    `progress` shows a bar over each epoch's steps."""
+    `progress` shows a bar over each epoch's steps. Seeded and reproducible."""
+    with deterministic_torch():
+        return _finetune(train, valid, catalog, out, config, on_epoch, progress)
+
+
+def _finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | None, out: Path,
+              config: FinetuneConfig | None, on_epoch: Callable[[int, float, float], None] | None,
+              progress: bool) -> FinetuneResult:
     from llm4rec.models.item_features import text_vectors
     from llm4rec.text.encoder import DEFAULT_MODEL, resolve_model_path
     from llm4rec.text.templates import ItemTextTemplate
