@@ -32,7 +32,8 @@ from llm4rec.evaluation.intervals import paired_difference_ci
 from llm4rec.evaluation.protocol import tune_and_test
 from llm4rec.evaluation.ranking import EvalCases, evaluate
 from llm4rec.models.text_content import TextContent
-from llm4rec.text.encoder import BACKEND_VARIABLE, TextEncoder, cache_root
+from llm4rec.paths import cache_root
+from llm4rec.text.encoder import BACKEND_VARIABLE, TextEncoder
 from llm4rec.text.onnx_backend import INPUTS, OnnxSentenceModel, feed_forward_output, float_products, quantize
 from llm4rec.text.templates import ItemTextTemplate
 
@@ -126,7 +127,7 @@ def speed_and_closeness(texts: list[str], split: Split) -> dict:
     for backend in ("onnx", "onnx-int8"):
         out[backend] = measure(TextEncoder(cache=False, show_progress=False, backend=backend).encode)
     base = TextEncoder(cache=False, backend="onnx")
-    float_model = cache_root().parent / "onnx" / base.base_id / "model.onnx"
+    float_model = cache_root() / "onnx" / base.base_id / "model.onnx"
     builders = {name: partial(quantize, per_channel=per_channel, keep_float=keep_float)
                 for name, (per_channel, keep_float) in INT8_VARIANTS.items()}
     builders |= {name: partial(quantize_static_int8, texts=texts, model_path=base.path, keep_float=keep_float)

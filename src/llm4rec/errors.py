@@ -40,6 +40,10 @@ class DataError(Llm4RecError, ValueError):
 class ConfigError(Llm4RecError, ValueError):
     """A parameter or option outside what is accepted; the message lists the valid choices."""
 
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.hint = hint
+        super().__init__(f"{message}\n\nHint: {hint}" if hint else message)
+
 
 class NotFittedError(Llm4RecError, RuntimeError):
     """A model used before `fit` (or `load`) gave it learned state."""

@@ -137,7 +137,6 @@ def _csv(tmp_path, text, name="events.csv", encoding="utf-8"):
         ("user_id,item_id,timestamp\n1,2,yesterday\n", "neither a number", 2, "timestamp"),
         ("user_id,item_id,timestamp\n1,2,5\n,3,6\n", "empty user_id", 3, "user_id"),
         ("user_id,item_id,timestamp\n1,NaN,5\n", "empty item_id", 2, "item_id"),
-        ("user_id;item_id;timestamp\n1;2;5\n", "semicolon-separated", 1, None),
         ("user_id,item_id,timestamp,rating\n1,2,5,good\n", "not a number", 2, "rating"),
     ],
 )
@@ -148,11 +147,31 @@ def test_bad_event_rows(tmp_path, text, match, line, column):
     assert "events.csv" in str(error.value) and "Hint:" in str(error.value)
 
 
-def test_wrong_encoding_names_the_line(tmp_path):
+def test_another_separator_is_detected_with_a_note(tmp_path):
+    dataset = load_events(_csv(tmp_path, "user_id;item_id;timestamp\n1;2;5\n"))
+    assert dataset.interactions.items.ids.tolist() == ["2"]
+    assert any("read as semicolon-separated" in w for w in dataset.report.warnings)
+    with pytest.raises(DataError, match="semicolon-separated") as error:  # a format that fixes its separator
+        load_events(_csv(tmp_path, "user_id;item_id;timestamp\n1;2;5\n"), separator=",")
+    assert error.value.line == 1 and "comma-separated" in str(error.value)
+
+
+def test_encoding_is_detected_utf8_first_then_a_fallback_with_a_note(tmp_path):
+    utf8 = load_events(_csv(tmp_path, "user_id,item_id,timestamp\n1,Misérables,5\n", "u.csv"))
+    assert utf8.interactions.items.ids.tolist() == ["Misérables"] and not utf8.report.warnings
+    bom = load_events(_csv(tmp_path, "\ufeffuser_id,item_id,timestamp\n1,Café,5\n", "bom.csv"))
+    assert bom.interactions.items.ids.tolist() == ["Café"]
+    path = _csv(tmp_path, "user_id,item_id,timestamp\n1,Caf\xe9,5\n", encoding="latin-1")
+    fallback = load_events(path)
+    assert fallback.interactions.items.ids.tolist() == ["Café"]
+    assert any("not UTF-8 (byte 0xe9 on line 2); read as cp1252" in w for w in fallback.report.warnings)
+
+
+def test_a_named_encoding_that_does_not_fit_names_the_line(tmp_path):
     path = _csv(tmp_path, "user_id,item_id,timestamp\n1,Caf\xe9,5\n", encoding="latin-1")
     with pytest.raises(DataError, match="not valid utf-8") as error:
-        load_events(path)
-    assert error.value.line == 2 and "latin-1" in str(error.value)
+        load_events(path, encoding="utf-8")
+    assert error.value.line == 2
     assert load_events(path, encoding="latin-1").interactions.items.ids.tolist() == ["Café"]
 
 

@@ -59,7 +59,8 @@ def test_forget_removes_the_user_from_every_stored_artefact(tmp_path, ml100k_loo
     store.close()
     outcome = CliRunner().invoke(app, ["forget", "--user", "9", "--bundles", str(root)])
     assert outcome.exit_code == 0, outcome.output
-    assert "1 feedback events" in outcome.output and "2 bundle(s)" in outcome.output
+    assert "erased from 3 place(s)" in outcome.output and "1 event(s)" in outcome.output
+    assert outcome.output.count("bundle ") == 2 and "model weights still learned with the user" in outcome.output
     for folder in sorted(root.glob("als/*")):
         assert "9" not in set(pd.read_parquet(folder / "interactions.parquet")["user_id"])
         assert "9" not in json.loads((folder / "ids.json").read_text())["users"]

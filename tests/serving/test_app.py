@@ -66,12 +66,15 @@ def test_query_for_an_anonymous_visitor_uses_the_text_encoder(client):
     assert sum("Star Trek" in item["title"] for item in response.json()["items"]) >= 3
 
 
-def test_writes_need_a_valid_key(client, auth):
+def test_writes_need_a_key_with_their_scope(client, anonymous, auth):
     event = {"user_id": "1", "item_id": "50"}
-    assert client.post("/feedback", json=event).status_code == 401
+    assert anonymous.post("/feedback", json=event).status_code == 401
     assert client.post("/feedback", json=event, headers={"X-API-Key": "wrong"}).status_code == 401
-    assert client.delete("/users/1").status_code == 401
-    assert client.post("/admin/reload").status_code == 401
+    assert anonymous.delete("/users/1").status_code == 401
+    assert anonymous.post("/admin/reload").status_code == 401
+    read_only = client.post("/feedback", json=event)  # the client's key holds the read scope only
+    assert read_only.status_code == 403 and "'write' scope" in read_only.json()["detail"]
+    assert client.delete("/users/1").status_code == 403 and client.post("/admin/reload").status_code == 403
     assert client.post("/feedback", json=event, headers=auth).status_code == 200
 
 
@@ -86,11 +89,11 @@ def test_feedback_changes_the_next_recommendations(client, auth):
 
 
 def test_feedback_makes_a_new_user_known_and_survives_a_restart(settings, auth):
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=auth) as client:
         assert client.get("/recommend/newcomer").status_code == 404
         client.post("/feedback", headers=auth, json={"user_id": "newcomer", "item_id": "50"})
         first = ids(client.get("/recommend/newcomer?k=5"))
-    with TestClient(create_app(settings)) as restarted:
+    with TestClient(create_app(settings), headers=auth) as restarted:
         assert ids(restarted.get("/recommend/newcomer?k=5")) == first
         assert "50" not in first
 
@@ -114,8 +117,10 @@ def test_body_size_limit(settings, auth):
 def test_delete_user_leaves_nothing_behind(client, auth, settings, bundle_root):
     client.post("/feedback", headers=auth, json={"user_id": "7", "item_id": "50", "session_id": "s-7"})
     client.get("/recommend/7")
-    response = client.delete("/users/7", headers=auth)
-    assert response.json() == {"user_id": "7", "events": 1, "history": 1, "bundles": 1}
+    response = client.delete("/users/7", headers=auth).json()
+    assert response["user_id"] == "7" and len(response["erased"]) == 2  # the feedback store and the bundle
+    assert any("1 event" in place for place in response["erased"])
+    assert len(response["influence_remains"]) == 1 and response["not_touched"]  # EASE learned from them
     assert client.get("/recommend/7").status_code == 404
     version = next(bundle_root.glob("ease/*"))
     assert "7" not in set(pd.read_parquet(version / "interactions.parquet")["user_id"])

@@ -74,3 +74,28 @@ def test_no_acknowledged_event_is_lost_after_kill_9(bundle_root, tmp_path):
     stored = {event.session_id for event in FeedbackStore(feedback_db).events("1")}
     missing = [marker for marker in acknowledged if marker not in stored]
     assert len(acknowledged) >= 200 and not missing
+
+
+def test_acknowledged_events_of_any_timestamp_are_served_after_kill_9(bundle_root, tmp_path):
+    """Late, early (before the bundle's last training event) and skewed clocks alike: replay follows
+    what the store received, not the events' own time."""
+    feedback_db, port = tmp_path / "feedback.sqlite", free_port()
+    events = [{"user_id": "ts-new-user", "item_id": "50", "timestamp": 880000000},
+              {"user_id": "ts-late-user", "item_id": "181", "timestamp": 4e9},
+              {"user_id": "ts-now-user", "item_id": "1"}]
+    headers = {"X-API-Key": API_KEY}
+    server = start_server(bundle_root, feedback_db, port)
+    try:
+        receipt = httpx.post(f"http://127.0.0.1:{port}/feedback", json={"events": events}, headers=headers)
+        assert receipt.json() == {"stored": 3, "applied": 3}
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+    server = start_server(bundle_root, feedback_db, port)
+    try:
+        for event in events:
+            answer = httpx.get(f"http://127.0.0.1:{port}/recommend/{event['user_id']}?k=5", headers=headers)
+            assert answer.status_code == 200 and event["item_id"] not in [i["item_id"] for i in answer.json()["items"]]
+    finally:
+        server.kill()
+        server.wait()

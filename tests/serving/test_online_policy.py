@@ -15,8 +15,8 @@ from llm4rec.serving.engine import Engine
 from llm4rec.serving.feedback_store import Event, FeedbackStore
 
 
-def test_service_with_a_policy_serves_fresh_slates(settings):
-    with TestClient(create_app(replace(settings, policy="thompson"))) as client:
+def test_service_with_a_policy_serves_fresh_slates(settings, auth):
+    with TestClient(create_app(replace(settings, policy="thompson")), headers=auth) as client:
         assert client.get("/health").json()["policy"] == "thompson"
         first = client.get("/recommend/1?k=5").json()
         assert len(first["items"]) == 5 and not first["cached"]

@@ -129,6 +129,18 @@ def _private(split: Split, pseudonymize: bool, key_file: Path | None) -> Split:
     return pseudonymize_split(split, pseudonym_key(key_file))
 
 
+def _params(text: str) -> dict:
+    """`--params` as a dict; invalid JSON or anything but an object is a clear error (exit 2).
+    Each model checks the keys and values itself (unknown keys name the valid ones)."""
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as error:
+        fail(f"--params is not valid JSON ({error}); write an object such as '{{\"l2\": 150}}'")
+    if not isinstance(settings, dict):
+        fail(f"--params must be a JSON object such as '{{\"l2\": 150}}'; got {escape(text)}")
+    return settings
+
+
 def _source(split_dir: Path | None, data: str | None) -> str:
     if (split_dir is None) == (data is None):
         fail("pass exactly one of --split-dir DIR or --data SOURCE")
@@ -292,6 +304,7 @@ def recommend(
     k: Annotated[int, typer.Option(min=1)] = 10,
     encoder: Encoder = None,
     encoder_backend: EncoderBackend = None,
+    skip_bad_rows: SkipBad = False,
 ) -> None:
     """Fit a model on all the data and print top-k items with titles, for a user, an item
     list, or a natural-language query (with or without a user)."""
@@ -303,12 +316,12 @@ def recommend(
         fail("pass --user ID, --items ID,ID,... or --query TEXT (optionally with --user)")
     if query is not None and items is not None:
         fail("--query ranks for a user or an anonymous visitor; it cannot be combined with --items")
-    made, load_report = load_split(source)
+    made, load_report = load_split(source, skip_bad_rows=skip_bad_rows)
     show_report(load_report)
     everything = made.train_valid().concat(made.test)
     recommender = None
     if user is not None or items is not None:  # a query alone needs no fitted model
-        recommender = create_model(model, **json.loads(params)).fit(everything, made.catalog)
+        recommender = create_model(model, **_params(params)).fit(everything, made.catalog)
     if query is None:
         console.print(recommend_table(recommender, everything, made.catalog, user, items, k))
     else:
@@ -321,15 +334,16 @@ def profile(
     split_dir: SplitDir = None,
     data: Data = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON only")] = False,
+    skip_bad_rows: SkipBad = False,
 ) -> None:
     """A readable profile of a user from the training part of the data (nothing after the
     split point): top categories, recent shift of taste, keywords, typical era and price,
     their own words; in plain language and as JSON."""
     from llm4rec.cli.recommend import user_profile
 
-    made, load_report = load_split(_source(split_dir, data))
+    made, load_report = load_split(_source(split_dir, data), skip_bad_rows=skip_bad_rows)
     show_report(load_report)
-    user_texts = None if split_dir is not None else load_dataset(str(data)).user_texts
+    user_texts = None if split_dir is not None else load_dataset(str(data), skip_bad_rows=skip_bad_rows).user_texts
     summary = user_profile(made, user, user_texts)
     if as_json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -358,12 +372,10 @@ def quickstart(
     best = max(results, key=lambda r: r.test["NDCG@10"])
     sample_recommendations(best, made.catalog)
     bundle = publish_best(results, made)
-    from llm4rec.evaluation.html_report import write_report
     from llm4rec.serving.bundle import load_bundle
+    from llm4rec.serving.erasure import write_served_report
 
-    served = load_bundle(bundle)
-    report_html = write_report(out_dir / "results.json", served.model, served.interactions, served.catalog,
-                               out_dir / "report.html")
+    report_html = write_served_report(out_dir / "results.json", load_bundle(bundle), out_dir / "report.html")
     console.print(f"wrote {report_html}")
     console.print(f"[bold]quickstart finished in {time.perf_counter() - started:.1f} s[/]")
 
@@ -384,13 +396,14 @@ def train(
     feedback_config: FeedbackConfigFile = None,
     encoder: Encoder = None,
     encoder_backend: EncoderBackend = None,
+    skip_bad_rows: SkipBad = False,
 ) -> None:
     """Fit a model on all of the data and save it as a new versioned bundle to serve (with
     --mine-feedback, on mined weights; the mining settings are saved in the bundle)."""
     _use_encoder(encoder, encoder_backend)
     from llm4rec.serving.bundle import bundles_root, save_bundle
 
-    settings = json.loads(params)
+    settings = _params(params)
     metrics = {}
     if params_from is not None:
         evaluated = json.loads(params_from.read_text())
@@ -398,7 +411,7 @@ def train(
             fail(f"{params_from} has no results for {model!r}; it has {', '.join(evaluated)}")
         settings, metrics = evaluated[model]["params"], {"evaluated_as": evaluated[model]}
     feedback = _feedback_config(mine_feedback, feedback_config)
-    made, mining = _load(_source(split_dir, data), "loo", False, catalog, feedback)
+    made, mining = _load(_source(split_dir, data), "loo", skip_bad_rows, catalog, feedback)
     if mining and _reads_weights(model):
         settings = settings | {"weighted": True}
     if encoder is not None and "text_model" in MODELS[model].Config.model_fields:
@@ -411,7 +424,7 @@ def train(
     fitted = create_model(model, **settings).fit(everything, made.catalog)
     metrics["fit_seconds"] = round(time.perf_counter() - started, 3)
     folder = save_bundle(fitted, everything, made.catalog, out or bundles_root(), metrics, made.name,
-                         feedback=mining or None)
+                         feedback=mining or None, pseudonymized=pseudonymize)
     console.print(f"fitted {model} on {len(everything):,} interactions in {metrics['fit_seconds']:.1f} s; "
                   f"bundle written to {folder}")
 
@@ -440,7 +453,7 @@ def finetune(
     from llm4rec.finetuning import FinetuneConfig, merge_export
     from llm4rec.finetuning import finetune as run_finetune
 
-    settings = json.loads(params) | {"method": method, "base_model": base_model}
+    settings = _params(params) | {"method": method, "base_model": base_model}
     if epochs is not None:
         settings["epochs"] = epochs
     try:
@@ -475,6 +488,7 @@ def batch_recommend(
     ray: RayAddress = None,
     encoder: Encoder = None,
     encoder_backend: EncoderBackend = None,
+    skip_bad_rows: SkipBad = False,
 ) -> None:
     """Fit a model on all of the data and write the top k for every user (user_id, rank,
     item_id, score), in batches of users so memory stays bounded."""
@@ -483,11 +497,11 @@ def batch_recommend(
     _use_encoder(encoder, encoder_backend)
     if out.suffix not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv; got {out.name}")
-    made, load_report = load_split(_source(split_dir, data))
+    made, load_report = load_split(_source(split_dir, data), skip_bad_rows=skip_bad_rows)
     show_report(load_report)
     everything = made.train_valid().concat(made.test)
     started = time.perf_counter()
-    fitted = create_model(model, **json.loads(params)).fit(everything, made.catalog)
+    fitted = create_model(model, **_params(params)).fit(everything, made.catalog)
     fit_seconds = time.perf_counter() - started
     table = recommend_all(fitted, everything, k, ray)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -556,15 +570,14 @@ def report(
     """Write one self-contained HTML report: metrics with intervals, slices, interests, an
     item map and per-user cards with recommendations, explanations and profiles."""
     from llm4rec.cli.serve import resolve_served_bundle
-    from llm4rec.evaluation.html_report import write_report
     from llm4rec.serving.bundle import load_bundle
+    from llm4rec.serving.erasure import write_served_report
 
     results = results_dir if results_dir.is_file() else results_dir / "results.json"
     if not results.exists():
         fail(f"{results_dir} has no results.json; write one with `llm4rec evaluate --out {results}`")
     bundle = load_bundle(resolve_served_bundle(model_dir))
-    written = write_report(results, bundle.model, bundle.interactions, bundle.catalog,
-                           out or results.with_name("report.html"))
+    written = write_served_report(results, bundle, out or results.with_name("report.html"))
     console.print(f"wrote {written}")
 
 
@@ -580,6 +593,7 @@ def attack_eval(
                       ] = 0.05,
     model: Annotated[str, typer.Option(help="the model whose top-10 the attack tries to enter")] = "ease",
     seed: int = 0,
+    skip_bad_rows: SkipBad = False,
 ) -> None:
     """Inject shilling attacks, detect the fake users without labels, filter them, and
     report detection precision/recall and the pushed item's HR@10 before, attacked, filtered."""
@@ -589,7 +603,7 @@ def attack_eval(
     from llm4rec.feedback.attacks import Attack, choose_target
     from llm4rec.progress import track
 
-    made, load_report = load_split(data)
+    made, load_report = load_split(data, skip_bad_rows=skip_bad_rows)
     show_report(load_report)
     target = choose_target(made.train, seed)
     grid = [(a.strip(), float(s)) for a in attacks.split(",") for s in sizes.split(",")]
@@ -627,6 +641,7 @@ def simulate(
     off_policy_pool: Annotated[int, typer.Option(min=2, help="candidates the logged slates are drawn from")] = 50,
     report: Annotated[Path | None, typer.Option(help="HTML report (default: OUT with .html)")] = None,
     encoder_backend: EncoderBackend = None,
+    skip_bad_rows: SkipBad = False,
 ) -> None:
     """Run slate policies against simulated users grounded in real data for many rounds:
     CTR, clicks, coverage, exposure Gini, diversity, interest entropy and retention per
@@ -642,7 +657,7 @@ def simulate(
     _use_encoder(None, encoder_backend)
     names = _check_policies([p.strip() for p in policies.split(",") if p.strip()])
     source = "ml-100k" if split_dir is None and data is None else _source(split_dir, data)
-    made, load_report = load_split(source)
+    made, load_report = load_split(source, skip_bad_rows=skip_bad_rows)
     show_report(load_report)
     started = time.perf_counter()
     world_config = WorldConfig(model=model, pool=pool, max_users=max_users)
@@ -684,23 +699,33 @@ def simulate(
 
 @app.command()
 def forget(
-    user: Annotated[str, typer.Option(help="the user id to erase")],
-    bundles: Annotated[Path | None, typer.Option(help="bundle root (default $LLM4REC_CACHE/bundles)")] = None,
-    feedback_db: Annotated[Path | None, typer.Option(help="feedback store (default: BUNDLES/feedback.sqlite)")
-                           ] = None,
+    user: Annotated[str, typer.Option(help="the user id to erase (the raw id, also on pseudonymised bundles)")],
+    bundles: Annotated[Path | None, typer.Option(
+        help="only this bundle root (default: every root llm4rec wrote, from its ledger, and $LLM4REC_CACHE/bundles)")
+                       ] = None,
+    feedback_db: Annotated[Path | None, typer.Option(
+        help="only this feedback store (default: every store a service used, and BUNDLES/feedback.sqlite)")] = None,
+    key_file: KeyFile = None,
+    refit: Annotated[bool, typer.Option(
+        help="fit each model that learned from the user again without them, publish it, and remove the "
+             "versions that learned from them")] = False,
 ) -> None:
-    """Remove a user from everything llm4rec stored: feedback events, and their rows, id and
-    per-user model state in every bundle. (Stop or reload a running server afterwards: its
-    memory still holds what it loaded; DELETE /users/{id} does both at once.)"""
-    from llm4rec.serving.bundle import bundles_root, forget_user_in_bundles
-    from llm4rec.serving.feedback_store import FeedbackStore
+    """Erase a user from everything llm4rec wrote: feedback events, their rows, id and per-user
+    model state in every bundle, and the HTML reports made from those bundles; then say which
+    model versions still learned from the user and which source data llm4rec did not touch.
+    (A running server keeps what it loaded until reloaded; DELETE /users/{id} does both.)"""
+    from llm4rec.data.privacy import KEY_VARIABLE, pseudonym_key
+    from llm4rec.serving.bundle import bundles_root
+    from llm4rec.serving.erasure import Places, erase_user
 
     root = bundles or bundles_root()
-    database = feedback_db or root / "feedback.sqlite"
-    events = FeedbackStore(database).delete_user(user) if database.exists() else 0
-    touched = forget_user_in_bundles(root, user)
-    console.print(f"removed user {user}: {events} feedback events from {database}; history, id and per-user "
-                  f"model state from {len(touched)} bundle(s)" + "".join(f"\n  {f}" for f in touched))
+    stores = [feedback_db or root / "feedback.sqlite"]
+    places = Places([root], stores) if bundles or feedback_db else Places.everywhere([root], stores)
+    key = pseudonym_key(key_file) if key_file is not None or os.environ.get(KEY_VARIABLE) else None
+    erasure = erase_user(user, places, key, refit)
+    console.print(f"[bold]user {escape(user)}[/]")
+    for line in erasure.lines():
+        console.print(escape(line), highlight=False)
 
 
 @app.command()
@@ -721,15 +746,20 @@ def serve(
         help="rerank known users' candidates with an online policy that learns from POST /feedback: "
              "linucb, thompson, epsilon, mmr (default: the model's ranking, cached)")] = None,
     encoder_backend: EncoderBackend = None,
+    open_reads: Annotated[bool, typer.Option(
+        "--open-reads", help="let anyone read recommendations and profiles without a key: a local demo only, "
+                             "refused unless --host is a loopback address")] = False,
 ) -> None:
-    """Serve recommendations over HTTP (the quickstart's ml-100k model unless --model-dir)."""
+    """Serve recommendations over HTTP (the quickstart's ml-100k model unless --model-dir). Reads
+    need a key with the read scope unless --open-reads; see the README's security model."""
     _use_encoder(None, encoder_backend)
-    from llm4rec.cli.serve import resolve_served_bundle, run_server
+    from llm4rec.cli.serve import check_open_reads, resolve_served_bundle, run_server
 
     if policy is not None:
         _check_policies([policy])
+    check_open_reads(open_reads, host)
     run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize,
-               cache_size, policy)
+               cache_size, policy, open_reads)
 
 
 def main() -> None:

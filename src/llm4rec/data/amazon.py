@@ -36,7 +36,7 @@ def _categories(value: object) -> str:
 
 def read_amazon_metadata(path: Path | str, report: LoadReport) -> ItemCatalog:
     """Metadata lines (asin, title, description, categories, brand, price) as a catalogue."""
-    records = read_json_lines(path)
+    records = read_json_lines(path, report=report)
     frame = pd.DataFrame(
         {
             "item_id": [r.get("asin", "") for r in records],
@@ -58,7 +58,7 @@ def load_amazon(
     """Reviews become interactions (rating = `overall`) and user text (summary + review)."""
     reviews = Path(reviews)
     report = LoadReport(skip_bad_rows)
-    raw = read_table(reviews)
+    raw = read_table(reviews, report=report)
     frame = parse_interactions(raw, reviews, report, REVIEW_COLUMNS, first_line=1)
     catalog = None
     if metadata is not None:

@@ -16,9 +16,10 @@ from llm4rec.errors import DataError
 FIELD_TYPES = ("token", "token_seq", "float", "float_seq")
 
 
-def read_atomic(path: Path | str, encoding: str = "utf-8") -> pd.DataFrame:
-    """An atomic file with its `name:type` header reduced to plain names (types checked)."""
-    frame = read_table(path, separator="\t", encoding=encoding)
+def read_atomic(path: Path | str, encoding: str | None = None, report: LoadReport | None = None) -> pd.DataFrame:
+    """An atomic file with its `name:type` header reduced to plain names (types checked);
+    `encoding` None detects it (see `read_text`)."""
+    frame = read_table(path, separator="\t", encoding=encoding, report=report)
     names = []
     for header in frame.columns:
         name, _, kind = str(header).partition(":")
@@ -37,20 +38,20 @@ def read_atomic(path: Path | str, encoding: str = "utf-8") -> pd.DataFrame:
 
 def load_atomic(
     inter_path: Path | str,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
     skip_bad_rows: bool = False,
     on_missing_item: MissingItemPolicy = "error",
 ) -> Dataset:
     """A `.inter` file, with the `.item` and `.user` files of the same stem beside it if any."""
     inter_path = Path(inter_path)
     report = LoadReport(skip_bad_rows)
-    raw = read_atomic(inter_path, encoding)
+    raw = read_atomic(inter_path, encoding, report)
     frame = parse_interactions(raw, inter_path, report)
     catalog = users = None
     item_path, user_path = inter_path.with_suffix(".item"), inter_path.with_suffix(".user")
     if item_path.exists():
-        catalog = ItemCatalog.from_raw(read_atomic(item_path, encoding), item_path, report)
+        catalog = ItemCatalog.from_raw(read_atomic(item_path, encoding, report), item_path, report)
         frame = check_items_in_catalog(frame, catalog, inter_path, report, on_missing_item)
     if user_path.exists():
-        users = read_atomic(user_path, encoding).set_index("user_id")
+        users = read_atomic(user_path, encoding, report).set_index("user_id")
     return build_dataset(inter_path.stem, frame, report, catalog, users=users)

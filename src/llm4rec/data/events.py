@@ -21,7 +21,7 @@ def load_events(
     catalog: Path | str | None = None,
     columns: Mapping[str, str] | None = None,
     separator: str | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
     skip_bad_rows: bool = False,
     on_missing_item: MissingItemPolicy = "error",
 ) -> Dataset:
@@ -35,17 +35,17 @@ def load_events(
     frame, extra = _parse_events(events, columns, separator, encoding, report)
     item_catalog = None
     if catalog is not None:
-        item_catalog = ItemCatalog.from_raw(read_table(catalog, encoding=encoding), catalog, report)
+        item_catalog = ItemCatalog.from_raw(read_table(catalog, encoding=encoding, report=report), catalog, report)
         frame = check_items_in_catalog(frame, item_catalog, events, report, on_missing_item)
     fields = frame[extra].reset_index(drop=True) if extra else None
     return build_dataset(events.stem, frame, report, item_catalog, events=fields)
 
 
-def _parse_events(events: Path, columns: Mapping[str, str] | None, separator: str | None, encoding: str,
+def _parse_events(events: Path, columns: Mapping[str, str] | None, separator: str | None, encoding: str | None,
                   report: LoadReport) -> tuple[pd.DataFrame, list[str]]:
     """The typed interaction frame and the event fields it carries; the raw table of strings
     (several GB for ten million events) is freed on return, before the dataset is built."""
-    raw = read_table(events, separator, encoding)
+    raw = read_table(events, separator, encoding, report=report)
     names = dict(columns or {})
     if "rating" not in names and "rating" not in raw and "value" in raw:
         names["rating"] = "value"

@@ -48,8 +48,11 @@ def _is_amazon_reviews(path: Path) -> bool:
     if not any(s in (".json", ".jsonl") for s in path.suffixes):
         return False
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-        return '"reviewerID"' in handle.readline()
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+            return '"reviewerID"' in handle.readline()
+    except (OSError, EOFError):  # a damaged archive: the event-log reader names the problem
+        return False
 
 
 def load_split(source: str | Path, protocol: str = "loo", skip_bad_rows: bool = False,

@@ -26,8 +26,8 @@ def require_columns(
                 file=file,
                 line=1,
                 column=column,
-                hint="Rename the column in the header, or map it with the loader's "
-                f"`columns` option (for example columns={{'{canonical}': 'YourName'}}).",
+                hint=f"Rename the column in the file's header to {canonical!r}; from Python, "
+                f"load_events(..., columns={{'{canonical}': 'YourName'}}) maps it instead.",
             )
 
 
@@ -73,7 +73,7 @@ def parse_interactions(
         flag(values.isin(MISSING_TOKENS).to_numpy(), names[key], lambda r, k=key: f"empty {k}")
     stamps = parse_timestamps(raw[names["timestamp"]])
     flag(
-        np.isnan(stamps),
+        ~np.isfinite(stamps),
         names["timestamp"],
         lambda r: f"timestamp {raw[names['timestamp']].iat[r]!r} is neither a number "
         "(seconds since 1970) nor an ISO-8601 date",
@@ -87,6 +87,7 @@ def parse_interactions(
             names["rating"],
             lambda r: f"rating {text.iat[r]!r} is not a number",
         )
+        flag(np.isinf(ratings), names["rating"], lambda r: f"rating {text.iat[r]!r} is not a finite number")
     examples.sort(key=lambda problem: problem.line)
     report.bad_rows(examples, int(bad.sum()), "Fix or remove the named row.")
     keep = ~bad
@@ -105,9 +106,11 @@ def parse_interactions(
     return frame
 
 
-def report_duplicates(frame: pd.DataFrame, report: LoadReport) -> None:
-    """Count (user, item, timestamp) rows that occur more than once; they are kept."""
+def report_duplicates(frame: pd.DataFrame, report: LoadReport, file: Path | str | None = None) -> None:
+    """Count (user, item, timestamp) rows that occur more than once; they are kept. `file`
+    names where they are when a dataset is read from several files."""
     duplicated = frame.duplicated(["user_id", "item_id", "timestamp"], keep="first")
     report.duplicates += int(duplicated.sum())
+    where = f"{Path(file).name} " if file is not None else ""
     for _, row in frame[duplicated].head(3).iterrows():
-        report.duplicate_examples.append(f"{row.user_id}/{row.item_id}@{row.timestamp}")
+        report.duplicate_examples.append(f"{where}{row.user_id}/{row.item_id}@{row.timestamp}")

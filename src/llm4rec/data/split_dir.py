@@ -11,7 +11,7 @@ from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.dataset import check_items_in_catalog
 from llm4rec.data.ids import IdMap
 from llm4rec.data.interactions import Interactions
-from llm4rec.data.parsing import parse_interactions
+from llm4rec.data.parsing import parse_interactions, report_duplicates
 from llm4rec.data.report import LoadReport
 from llm4rec.data.splits import Split
 from llm4rec.data.tables import read_table
@@ -41,10 +41,12 @@ def read_split_dir(folder: Path | str, skip_bad_rows: bool = False) -> tuple[Spl
         if not path.exists():
             raise DataError(f"The split directory has no {part}.tsv", file=folder,
                             hint="A split directory holds train.tsv, valid.tsv and test.tsv.")
-        frames[part] = parse_interactions(read_table(path, "\t"), path, report)
+        frames[part] = parse_interactions(read_table(path, "\t", report=report), path, report)
+        report_duplicates(frames[part], report, path)
     catalog = None
     if (folder / "items.tsv").exists():
-        catalog = ItemCatalog.from_raw(read_table(folder / "items.tsv", "\t"), folder / "items.tsv", report)
+        items_path = folder / "items.tsv"
+        catalog = ItemCatalog.from_raw(read_table(items_path, "\t", report=report), items_path, report)
         everything = pd.concat(frames.values(), ignore_index=True)
         check_items_in_catalog(everything, catalog, folder, report, on_missing="keep")
     vectors = folder / "item_vectors.npz"

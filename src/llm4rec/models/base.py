@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 import llm4rec
 from llm4rec.data.catalog import ItemCatalog
@@ -63,10 +63,16 @@ class Recommender(ABC):
 
     name: ClassVar[str]
     reads_text: ClassVar[bool] = False
+    learns_from_users: ClassVar[bool] = True  # its learned arrays depend on training users (forgetting refits)
     Config: ClassVar[type[ModelConfig]] = ModelConfig
 
     def __init__(self, **params: Any) -> None:
-        self.config = self.Config(**params)
+        try:
+            self.config = self.Config(**params)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
+            accepted = ", ".join(self.Config.model_fields) or "no settings"
+            raise ConfigError(f"Bad {self.name} settings: {problems}", hint=f"{self.name} takes {accepted}.") from None
 
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ class TextContent(Recommender):
 
     name = "text"
     reads_text = True
+    learns_from_users = False  # item vectors come from item text alone (a fine-tuned encoder is its own folder)
     Config = TextConfig
 
     @classmethod

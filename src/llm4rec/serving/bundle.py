@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 import llm4rec
+from llm4rec import artefacts
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.ids import IdMap
 from llm4rec.data.interactions import Interactions
@@ -30,6 +31,7 @@ from llm4rec.data.tables import read_table
 from llm4rec.errors import ConfigError
 from llm4rec.models.base import ARRAYS, MANIFEST, Recommender
 from llm4rec.models.registry import load_model
+from llm4rec.paths import cache_root
 
 FORMAT = "llm4rec-bundle/1"
 
@@ -51,7 +53,7 @@ class Bundle:
 
 def bundles_root() -> Path:
     """The default bundle folder: $LLM4REC_CACHE/bundles, else ~/.cache/llm4rec/bundles."""
-    return Path(os.environ.get("LLM4REC_CACHE", Path.home() / ".cache" / "llm4rec")) / "bundles"
+    return cache_root() / "bundles"
 
 
 def data_fingerprint(interactions: Interactions) -> str:
@@ -65,10 +67,12 @@ def data_fingerprint(interactions: Interactions) -> str:
 
 def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCatalog | None,
                 root: Path | str, metrics: dict[str, Any] | None = None, dataset: str = "",
-                feedback: dict[str, Any] | None = None) -> Path:
+                feedback: dict[str, Any] | None = None, pseudonymized: bool = False) -> Path:
     """Write a new version of `model`'s bundle under root/<model name>/ and return its folder;
     `feedback` (the mining settings and report, when the weights were mined) goes into the
-    manifest so the bundle says how its interactions were weighted."""
+    manifest so the bundle says how its interactions were weighted; `pseudonymized` says its
+    user ids are keyed hashes (forgetting then needs the key). The root is recorded in the
+    artefact ledger so `llm4rec forget` finds it."""
     created = datetime.now(UTC)
     version = created.strftime("%Y%m%dT%H%M%S%fZ")
     final = Path(root) / model.name / version
@@ -89,11 +93,13 @@ def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCat
                  "items": interactions.n_items, "interactions": len(interactions)},
         "metrics": metrics or {},
         "feedback": feedback,
+        "pseudonymized": pseudonymized,
         "created": created.isoformat(),
         "versions": {"llm4rec": llm4rec.__version__},
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     staging.rename(final)
+    artefacts.record("bundles", root)
     return final
 
 
@@ -139,7 +145,8 @@ def forget_user_in_bundle(bundle: Bundle, user_id: str) -> bool:
 
     Their rows leave interactions.parquet, their id in ids.json becomes an anonymous
     placeholder (per-user model arrays are indexed by position), and models that keep
-    per-user state clear that user's row before the model is written again.
+    per-user state clear that user's row before the model is written again. A model that
+    learned weights from users is marked in the manifest (`forgotten_since_fit`) until refitted.
     """
     folder = bundle.path
     ids = json.loads((folder / "ids.json").read_text())
@@ -152,6 +159,9 @@ def forget_user_in_bundle(bundle: Bundle, user_id: str) -> bool:
                   lambda path: frame[frame["user_id"].astype(str) != str(user_id)].to_parquet(path, index=False))
     _replace_file(folder / "ids.json", lambda path: path.write_text(json.dumps(ids)))
     bundle.model.forget_users(np.array([position]))
+    if bundle.model.learns_from_users:
+        bundle.manifest["forgotten_since_fit"] = bundle.manifest.get("forgotten_since_fit", 0) + 1
+        _replace_file(folder / MANIFEST, lambda path: path.write_text(json.dumps(bundle.manifest, indent=2) + "\n"))
     staging = folder / ".model.partial"
     bundle.model.save(staging)
     for name in (ARRAYS, MANIFEST):
@@ -165,14 +175,3 @@ def _replace_file(path: Path, write: Callable[[Path], object]) -> None:
     staging = path.with_name(f".{path.name}.partial")
     write(staging)
     os.replace(staging, path)
-
-
-def forget_user_in_bundles(path: Path | str, user_id: str, loaded: Bundle | None = None) -> list[Path]:
-    """Erase `user_id` from every bundle at or under `path`; the folders that knew them.
-    `loaded` (a bundle in use, say the one a service holds) is updated in memory too."""
-    touched = []
-    for folder in all_bundles(path) if Path(path).exists() else []:
-        bundle = loaded if loaded is not None and folder == loaded.path else load_bundle(folder)
-        if forget_user_in_bundle(bundle, user_id):
-            touched.append(folder)
-    return touched

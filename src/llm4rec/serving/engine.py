@@ -3,8 +3,10 @@ hot swap. The HTTP layer (`serving.app`) only translates requests to these calls
 
 One `ServedModel` per bundle version is built off to the side and swapped in by a single
 reference assignment, so a request holds one consistent version from start to end.
-Histories are the bundle's training histories plus feedback received after the bundle's
-data ends (replayed from the durable store at start and on every swap).
+Histories are the bundle's training histories plus every event the feedback store received
+that the bundle does not already hold, whatever the event's own timestamp (replayed from the
+durable store at start and on every swap; a bundle built from the store records the store's
+last sequence number, `STORE_SEQ`).
 """
 
 from __future__ import annotations
@@ -15,17 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from llm4rec.errors import ConfigError, UnknownIdError
 from llm4rec.models.base import MANIFEST, top_k
 from llm4rec.ranking.online import OnlineReranker
 from llm4rec.ranking.policies import make_policy
 from llm4rec.retrieval.index import VectorIndex
-from llm4rec.serving.bundle import Bundle, forget_user_in_bundles, latest_bundle, load_bundle
+from llm4rec.serving.bundle import Bundle, latest_bundle, load_bundle
+from llm4rec.serving.erasure import Erasure, Places, erase_user
 from llm4rec.serving.feedback_store import Event, FeedbackStore
 
 CACHE_SIZE = 100_000  # users whose results are cached; the least recently used are dropped
 POLICY_CANDIDATES = 100  # model candidates an online policy reranks
+STORE_SEQ = "feedback_store_seq"  # manifest key: the store's events up to this number are in the bundle
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class Ranked:
     item_ids: list[str]
     titles: list[str]
     scores: list[float]
+    model: str
     version: str
 
 
@@ -44,14 +50,15 @@ class ServedModel:
 
     bundle: Bundle
     histories: dict[str, list[int]]
-    trained_until: float
     titles: np.ndarray
+    lowercase_titles: pd.Series  # for title search without a Python loop per request
     similar_index: VectorIndex | None
     known_users: set[str] = field(default_factory=set)  # users whose history is still what the model fit
     reranker: OnlineReranker | None = None  # an online slate policy over the model's candidates
 
     @classmethod
-    def build(cls, bundle: Bundle, feedback: list[Event], policy: str | None = None) -> ServedModel:
+    def build(cls, bundle: Bundle, store: FeedbackStore, policy: str | None = None) -> ServedModel:
+        """The bundle with every stored event it does not hold replayed onto its histories."""
         interactions = bundle.interactions
         histories = {uid: h.tolist() for uid, h in zip(interactions.users.ids, interactions.histories(), strict=True)
                      if len(h)}
@@ -62,11 +69,11 @@ class ServedModel:
         if embeddings is not None:
             unit = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
             index = VectorIndex(unit)
-        trained_until = float(interactions.timestamps.max()) if len(interactions) else float("-inf")
         reranker = None if policy is None else OnlineReranker(
             make_policy(policy, policy_item_features(bundle), interactions.n_users))
-        served = cls(bundle, histories, trained_until, titles, index, set(histories), reranker)
-        served.apply([e for e in feedback if e.timestamp > trained_until])
+        lowercase = pd.Series(titles, dtype=str).str.lower()
+        served = cls(bundle, histories, titles, lowercase, index, set(histories), reranker)
+        served.apply(store.events(after=int(bundle.manifest.get(STORE_SEQ, 0))))
         return served
 
     @property
@@ -101,7 +108,7 @@ class ServedModel:
         keep = np.isfinite(scores) & (items >= 0)
         items, scores = items[keep], scores[keep]
         return Ranked(self.bundle.interactions.items.ids[items].tolist(), self.titles[items].tolist(),
-                      [round(float(s), 6) for s in scores], self.version)
+                      [round(float(s), 6) for s in scores], self.bundle.model.name, self.version)
 
 
 def policy_item_features(bundle: Bundle) -> np.ndarray:
@@ -133,7 +140,7 @@ class Engine:
         self.cache_size = 0 if policy is not None else cache_size  # a policy's slates change per request
         self.store = store
         self.policy = policy
-        self.served = ServedModel.build(load_bundle(self.bundle_path), store.events(), policy)
+        self.served = ServedModel.build(load_bundle(self.bundle_path), store, policy)
         self._cache: OrderedDict[str, dict[int, Ranked]] = OrderedDict()  # user -> k -> result
         self._cache_lock = threading.Lock()
         self._cache_epoch = 0  # bumped on every invalidation: a result computed across one is not cached
@@ -248,19 +255,20 @@ class Engine:
             self._invalidate({e.user_id for e in events})
         return stored, applied
 
-    def forget_user(self, user_id: str) -> dict[str, int]:
-        """Remove a user's events, history, per-user model state and cached results from
-        the store, every bundle version on disk and memory; what was removed."""
+    def forget_user(self, user_id: str, key: bytes | None = None) -> Erasure:
+        """Erase a user from this deployment (its feedback store, every bundle under its root
+        and the reports made from them; see `serving.erasure`) and from memory: history,
+        online-policy state, cached results. `key` finds them in pseudonymised bundles."""
         with self._write_lock:
-            events = self.store.delete_user(user_id)
             served = self.served
-            had_history = served.histories.pop(user_id, None) is not None
+            served.histories.pop(user_id, None)
             served.known_users.discard(user_id)
             if served.reranker is not None and user_id in served.bundle.interactions.users:
                 served.reranker.forget(served.bundle.interactions.users.index(user_id))
-            bundles = forget_user_in_bundles(served.bundle.path.parent, user_id, loaded=served.bundle)
+            places = Places([served.bundle.path.parent.parent], [], loaded=served.bundle, open_store=self.store)
+            erasure = erase_user(user_id, places, key)
             self._invalidate({user_id})
-        return {"events": events, "history": int(had_history), "bundles": len(bundles)}
+        return erasure
 
     def reload(self, path: Path | str | None = None) -> tuple[str, str]:
         """Load the newest bundle under `path` (default: the service's bundle path, or the
@@ -271,7 +279,7 @@ class Engine:
         folder = latest_bundle(source)
         fresh = load_bundle(folder)
         with self._write_lock:  # no feedback lands between the replay and the swap
-            replacement = ServedModel.build(fresh, self.store.events(), self.policy)
+            replacement = ServedModel.build(fresh, self.store, self.policy)
             old, self.served = self.served, replacement
             self._query_vectors.clear()
         with self._cache_lock:

@@ -12,22 +12,42 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def encodable(text: str) -> str:
+    """`text` if it can be written as UTF-8 (JSON may carry lone surrogates such as "\\ud800")."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (a lone surrogate such as \\ud800 is not)") from None
+    return text
+
+
+def Text(max_length: int, min_length: int = 0, description: str | None = None) -> Any:  # noqa: N802 (a type)
+    """A bounded string that is valid Unicode, for request bodies and stored events."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length, description=description),
+                     AfterValidator(encodable)]
+
+
+Id = Text(256, 1)  # a user or item id
+EventType, SessionId, Query = Text(64, 1), Text(256), Text(1000)
 
 
 class Event(BaseModel):
     """One row of the event-log schema (also the body of `POST /feedback`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    user_id: str = Field(min_length=1, max_length=256)
-    item_id: str = Field(min_length=1, max_length=256)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)  # as the schema says
+    user_id: Id
+    item_id: Id
     timestamp: float = Field(default_factory=time.time, ge=0, le=1e11, description="Unix seconds; now by default")
-    event_type: str = Field("click", min_length=1, max_length=64)
+    event_type: EventType = "click"
     value: float | None = Field(None, ge=-1e12, le=1e12, description="rating, quantity or price")
     dwell_time: float | None = Field(None, ge=0, le=1e9, description="seconds")
-    session_id: str | None = Field(None, max_length=256)
-    query: str | None = Field(None, max_length=1000)
+    session_id: SessionId | None = None
+    query: Query | None = None
 
 
 COLUMNS = list(Event.model_fields)
@@ -68,15 +88,22 @@ class FeedbackStore:
                 raise
         return len(rows)
 
-    def events(self, user_id: str | None = None) -> list[Event]:
-        """All events, or one user's, in arrival order."""
-        query = f"SELECT {', '.join(COLUMNS)} FROM events"
-        args: tuple[str, ...] = ()
+    def events(self, user_id: str | None = None, after: int = 0) -> list[Event]:
+        """All events, or one user's, in arrival order; `after` skips the first `after` sequence
+        numbers (what a bundle built from the store already holds)."""
+        query = f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq > ?"
+        args: tuple = (after,)
         if user_id is not None:
-            query, args = query + " WHERE user_id = ?", (str(user_id),)
+            query, args = query + " AND user_id = ?", (*args, str(user_id))
         with self._lock:
             rows = self._db.execute(query + " ORDER BY seq", args).fetchall()
         return [Event.model_construct(**dict(zip(COLUMNS, row, strict=True))) for row in rows]
+
+    def last_seq(self) -> int:
+        """The sequence number of the newest event (0 when empty): a bundle built from the store
+        records it, so a service replays only what came after."""
+        with self._lock:
+            return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
 
     def delete_user(self, user_id: str) -> int:
         """Remove every event of a user and return how many there were; the write-ahead log

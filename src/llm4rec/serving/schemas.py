@@ -2,12 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from llm4rec.ranking.query import DEFAULT_QUERY_WEIGHT
-from llm4rec.serving.feedback_store import Event
+from llm4rec.serving.feedback_store import Event, Id, Text
+
+MAX_K = 1000  # the most items one answer lists
+
+
+def json_integer(value: Any) -> Any:
+    """An integer as JSON Schema means it (2.0 counts; true and "2" do not), for strict models."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Count = Annotated[int, BeforeValidator(json_integer)]
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int] = Field(description="Where: body, query or path, then the field")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """Every error answer: a sentence, or for invalid requests the list of fields at fault."""
+
+    detail: str | list[FieldProblem]
+
+
+PROBLEMS = {
+    400: "The request could not be read",
+    401: "No valid API key in X-API-Key",
+    403: "The API key lacks the scope this endpoint needs",
+    404: "Unknown user or item id",
+    413: "The request body is over the size limit",
+    422: "Invalid input: the fields at fault, or a sentence saying what was wrong",
+    429: "Rate limit exceeded; Retry-After says when to try again",
+    501: "The served model cannot do this",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses a route can answer."""
+    return {status: {"model": Problem, "description": PROBLEMS[status]} for status in statuses}
 
 
 class RecommendedItem(BaseModel):
@@ -27,16 +68,24 @@ class Recommendations(BaseModel):
 class RecommendRequest(BaseModel):
     """An anonymous or new visitor: items they liked and/or what they are looking for."""
 
-    model_config = ConfigDict(extra="forbid")
-    items: list[str] = Field(default_factory=list, max_length=1000, description="Liked item ids, oldest first")
-    query: str | None = Field(None, max_length=1000, description="A natural-language request")
-    k: int = Field(10, ge=1, le=1000)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True, json_schema_extra={"anyOf": [
+        {"required": ["query"], "properties": {"query": {"type": "string"}}},
+        {"required": ["items"], "properties": {"items": {"minItems": 1}}}]})
+    items: list[Id] = Field(default_factory=list, max_length=1000, description="Liked item ids, oldest first")
+    query: Text(1000, 1, "A natural-language request") | None = None
+    k: Count = Field(10, ge=1, le=MAX_K)
     query_weight: float = Field(DEFAULT_QUERY_WEIGHT, ge=0, le=1)
     explain: bool = Field(False, description="Add an explanation to each item (liked items only, not the query)")
 
+    @model_validator(mode="after")
+    def _needs_items_or_query(self) -> RecommendRequest:
+        if not self.items and self.query is None:
+            raise ValueError("give at least one liked item id in `items` or a `query`")
+        return self
+
 
 class FeedbackBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     events: list[Event] = Field(min_length=1, max_length=10_000)
 
 
@@ -47,9 +96,15 @@ class FeedbackReceipt(BaseModel):
 
 class Forgotten(BaseModel):
     user_id: str
-    events: int
-    history: int
-    bundles: int
+    erased: list[str] = Field(description="Every place the user was erased from")
+    not_touched: list[str] = Field(description="Places that may still hold the user, which llm4rec did not write")
+    influence_remains: list[str] = Field(
+        description="Model versions whose weights were learned with the user; refit with `llm4rec forget --refit`")
+
+    @classmethod
+    def from_erasure(cls, user_id: str, erasure: Any) -> Forgotten:
+        return cls(user_id=user_id, erased=erasure.erased, not_touched=erasure.not_touched,
+                   influence_remains=erasure.influence_remains)
 
 
 class Health(BaseModel):
@@ -59,6 +114,7 @@ class Health(BaseModel):
     items: int
     users: int
     policy: str | None = None
+    key_required: bool = Field(True, description="Whether reads need an API key (false under --open-reads)")
 
 
 class Reloaded(BaseModel):

@@ -1,5 +1,5 @@
-"""API keys (kept only as sha256 hashes), a per-key rate limit, a request body limit and
-pseudonymous user ids for logs."""
+"""API keys with scopes (kept only as sha256 hashes), a per-caller rate limit, a request body
+limit and pseudonymous user ids for logs."""
 
 from __future__ import annotations
 
@@ -13,36 +13,68 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from llm4rec.errors import ConfigError
+
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+SCOPES = ("read", "write", "admin")  # read: recommendations, profiles, explanations, queries; write: feedback;
+# admin: reload and deleting users
+
+
 class ApiKeys:
-    """The hashes of the keys allowed to write and administer.
+    """The hashes of the allowed keys, each with its scopes.
 
     Keys come from $LLM4REC_API_KEYS (comma-separated plain keys, hashed on arrival and not
-    kept) and/or a file of sha256 hex hashes, one per line (`llm4rec serve --api-keys-file`).
+    kept; `key:read+write` limits a key to those scopes) and/or a file of sha256 hex hashes, one
+    per line, optionally followed by scopes (`<hash> read,write`; `llm4rec serve
+    --api-keys-file`). A key given without scopes holds every scope, as before scopes existed.
     """
 
-    def __init__(self, hashes: set[str]) -> None:
-        self.hashes = hashes
+    def __init__(self, scopes: dict[str, frozenset[str]]) -> None:
+        self.scopes = scopes
 
     @classmethod
     def from_sources(cls, env_value: str | None = None, hash_file: Path | None = None) -> ApiKeys:
         env_value = os.environ.get("LLM4REC_API_KEYS", "") if env_value is None else env_value
-        hashes = {hash_key(k.strip()) for k in env_value.split(",") if k.strip()}
+        scopes = {}
+        for entry in (e.strip() for e in env_value.split(",")):
+            if entry:
+                key, _, names = entry.rpartition(":")
+                if not key or not set(names.split("+")) <= set(SCOPES):  # a plain key (colons allowed)
+                    key, names = entry, ""
+                scopes[hash_key(key)] = _scopes(names.replace("+", ","), "LLM4REC_API_KEYS")
         if hash_file is not None:
-            hashes |= {line.strip().lower() for line in Path(hash_file).read_text().splitlines()
-                       if line.strip() and not line.startswith("#")}
-        return cls(hashes)
+            for line in Path(hash_file).read_text().splitlines():
+                if line.strip() and not line.startswith("#"):
+                    digest, _, names = line.strip().partition(" ")
+                    scopes[digest.lower()] = _scopes(names, str(hash_file))
+        return cls(scopes)
 
-    def check(self, key: str | None) -> str | None:
-        """The key's hash if it is allowed, else None (compared in constant time)."""
+    @property
+    def hashes(self) -> set[str]:
+        return set(self.scopes)
+
+    def check(self, key: str | None) -> tuple[str, frozenset[str]] | None:
+        """The key's hash and scopes if it is allowed, else None (compared in constant time)."""
         if not key:
             return None
         digest = hash_key(key)
-        return digest if any(hmac.compare_digest(digest, h) for h in self.hashes) else None
+        for known, scopes in self.scopes.items():
+            if hmac.compare_digest(digest, known):
+                return digest, scopes
+        return None
+
+
+def _scopes(names: str, source: str) -> frozenset[str]:
+    """Scope names from `read,write`; every scope when none are given."""
+    chosen = frozenset(n.strip() for n in names.split(",") if n.strip())
+    unknown = chosen - set(SCOPES)
+    if unknown:
+        raise ConfigError(f"Unknown API key scope(s) {sorted(unknown)} in {source}; choose from {', '.join(SCOPES)}.")
+    return chosen or frozenset(SCOPES)
 
 
 class RateLimiter:
@@ -83,7 +115,11 @@ class Pseudonymizer:
 
 class BodySizeLimit:
     """ASGI middleware answering 413 to request bodies over `limit` bytes, whether the size
-    is declared (Content-Length) or only discovered while streaming."""
+    is declared (Content-Length) or only discovered while streaming (chunked).
+
+    A streamed body is read here in full (at most `limit` bytes) before the app sees it: an
+    error raised inside the app's own body reading would become FastAPI's 400 instead.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -94,36 +130,32 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(send, self.limit)
+            await too_large(send, self.limit)
             return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        chunks, size, more = [], 0, True
+        while more:
             message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.limit:
+                await too_large(send, self.limit)
+                return
+        body, delivered = b"".join(chunks), False
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()  # waits for the disconnect, as the server's receive does
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await _too_large(send, self.limit)
+        await self.app(scope, replay, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _too_large(send: Send, limit: int) -> None:
+async def too_large(send: Send, limit: int) -> None:
     body = f'{{"detail": "Request body is larger than the limit of {limit} bytes."}}'.encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

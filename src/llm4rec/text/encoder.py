@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from llm4rec.errors import ConfigError
+from llm4rec.paths import cache_root
 from llm4rec.text.tuned import TunedSentenceModel, fingerprint, is_tuned_folder
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -57,8 +58,8 @@ def resolve_model_path(model: str | Path | None) -> Path:
     return path
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get("LLM4REC_CACHE", Path.home() / ".cache" / "llm4rec")) / "embeddings"
+def embeddings_dir() -> Path:
+    return cache_root() / "embeddings"
 
 
 class EmbeddingCache:
@@ -109,7 +110,7 @@ class TextEncoder:
             config = (self.path / "config.json").read_bytes()
             self.base_id = f"{self.path.name}-{hashlib.sha256(config).hexdigest()[:12]}"
         self.model_id = self.base_id if self.backend == "torch" else f"{self.base_id}-{self.backend}"
-        self.cache = EmbeddingCache(cache_root() / f"{self.model_id}.sqlite") if cache else None
+        self.cache = EmbeddingCache(embeddings_dir() / f"{self.model_id}.sqlite") if cache else None
         self._model = None
 
     @property
@@ -128,7 +129,7 @@ class TextEncoder:
             else:
                 from llm4rec.text.onnx_backend import OnnxSentenceModel
 
-                self._model = OnnxSentenceModel(self.path, cache_root().parent / "onnx" / self.base_id,
+                self._model = OnnxSentenceModel(self.path, cache_root() / "onnx" / self.base_id,
                                                 quantized=self.backend == "onnx-int8")
         return self._model
 

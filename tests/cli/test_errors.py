@@ -1,0 +1,73 @@
+"""Every CLI error is one clear message with exit status 2, and every hint names an option that
+exists (issue: hardening)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import typer
+
+from llm4rec.cli.main import app
+
+SOURCE = Path(__file__).resolve().parents[2] / "src" / "llm4rec"
+BAD_FILES = sorted((Path(__file__).resolve().parents[1] / "corpus" / "files").glob("[!R]*"))
+
+
+def cli_options() -> dict[str, set[str]]:
+    """Each command's option names (--like-this)."""
+    group = typer.main.get_command(app)
+    return {name: {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+            for name, command in group.commands.items()}
+
+
+@pytest.mark.parametrize("path", BAD_FILES, ids=[p.name for p in BAD_FILES])
+def test_bad_files_end_in_one_clear_error(run_main, path):
+    code, output = run_main("inspect", str(path))
+    assert code == 2 and "error:" in output, output
+    assert "Traceback" not in output and str(path.name) in output
+
+
+def test_bad_params_are_a_clear_error(run_main, shared_data):
+    split = str(shared_data / "ml-100k-loo")
+    for command in (["recommend", "--user", "1"], ["train"], ["batch-recommend", "--out", "x.csv"]):
+        code, output = run_main(*command, "--split-dir", split, "--params", "{not json")
+        assert code == 2 and "--params is not valid JSON" in output, output
+        code, output = run_main(*command, "--split-dir", split, "--params", '{"l2": 10, "nope": 1}')
+        assert code == 2 and "Bad ease settings: nope" in output and re.search("ease takes .*l2", output), output
+    code, output = run_main("train", "--split-dir", split, "--params", "[1]")
+    assert code == 2 and "must be a JSON object" in output
+
+
+def test_every_hint_names_an_option_that_exists():
+    options = set().union(*cli_options().values())
+    named = set()
+    for path in SOURCE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "hint":
+                text = " ".join(c.value for c in ast.walk(node.value)
+                                if isinstance(c, ast.Constant) and isinstance(c.value, str))
+                text = re.sub(r"`(pip|python|apt-get) [^`]*`", "", text)  # another program's own options
+                named |= {(option, path.name) for option in re.findall(r"--[a-z][a-z-]+", text)}
+    assert named, "no hint names an option: the walk found nothing to check"
+    assert not {(o, f) for o, f in named if o not in options}
+
+
+def test_every_command_that_reads_data_can_skip_bad_rows():
+    """The strict loader's hint says --skip-bad-rows; every command that loads data has it."""
+    for name, opts in cli_options().items():
+        if opts & {"--split-dir", "--data"} or name in ("inspect", "split"):
+            assert "--skip-bad-rows" in opts, name
+
+
+def test_duplicated_rows_in_a_split_directory_are_reported(run_main, shared_data, tmp_path):
+    for part in ("train", "valid", "test"):
+        lines = (shared_data / "ml-100k-loo" / f"{part}.tsv").read_text().splitlines()[:3000]
+        if part == "train":
+            lines += lines[1:51]
+        (tmp_path / f"{part}.tsv").write_text("\n".join(lines) + "\n")
+    code, output = run_main("evaluate", "--split-dir", str(tmp_path), "--models", "pop",
+                            "--out", str(tmp_path / "r.json"))
+    assert code == 0 and "50 duplicated (user, item, timestamp) rows kept" in output and "train.tsv" in output
