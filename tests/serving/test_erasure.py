@@ -71,6 +71,10 @@ def test_refit_publishes_a_version_without_the_user_and_removes_those_with(isola
     bundle = load_bundle(fresh)
     assert "7" not in bundle.interactions.users.ids[bundle.interactions.user_index]
     assert "model weights still learned" not in output
+    run_main("forget", "--user", "8", "--bundles", str(root))  # marks the version for refit only
+    (marked,) = all_bundles(root)
+    code, output = run_main("forget", "--user", "8", "--bundles", str(root), "--refit")  # refits the marked one
+    assert code == 0 and not marked.exists() and "refitted ease without the user" in output
 
 
 def test_pseudonymised_bundles_take_the_raw_id_with_the_key(isolated_cache, tmp_path, ml100k_loo, run_main,

@@ -74,7 +74,9 @@ def erase_user(user_id: str, places: Places, key: bytes | None = None, refit: bo
     _erase_from_stores(ids, places, erasure)
     touched = _erase_from_bundles(ids, folders, places.loaded, erasure)
     _untouched_sources(touched, erasure)
-    replaced = _refit(touched, erasure) if refit else {}
+    # --refit also refits versions marked by an earlier forget without it (`forgotten_since_fit`)
+    pending = [f for f in folders if f not in touched and _manifest(f).get("forgotten_since_fit")]
+    replaced = _refit(touched + pending, erasure) if refit else {}
     for folder in touched:
         if folder not in replaced and model_class(_manifest(folder)["model"]).learns_from_users:
             erasure.influence_remains.append(f"{folder} ({folder.parent.name})")
@@ -117,8 +119,8 @@ def _erase_from_bundles(ids: list[str], folders: list[Path], loaded: Bundle | No
 
 
 def _refit(touched: list[Path], erasure: Erasure) -> dict[Path, Path]:
-    """Fit the newest touched version of each model again on its remaining data, publish it,
-    and remove the touched versions of that model it supersedes; {old folder: new folder}."""
+    """Fit the newest of these versions of each model again on its remaining data, publish it,
+    and remove the versions of that model it supersedes; {old folder: new folder}."""
     replaced = {}
     newest: dict[Path, Path] = {}
     for folder in touched:
