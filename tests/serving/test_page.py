@@ -14,6 +14,8 @@ import uvicorn
 
 from llm4rec.serving.app import create_app
 
+READ_KEY = "reader-key"  # the read-only key of tests/serving/conftest.py
+
 ARTIFACTS = Path(os.environ.get("LLM4REC_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
@@ -59,6 +61,8 @@ def test_page_recommends_for_a_user_and_for_liked_titles(base_url, browser):
     wait = WebDriverWait(browser, 20)
     browser.get(base_url + "/")
     wait.until(ready.text_to_be_present_in_element((By.ID, "model"), "Serving ease"))
+    assert browser.find_element(By.ID, "key-box").is_displayed()  # the service needs a read key
+    browser.find_element(By.ID, "api-key").send_keys(READ_KEY)
 
     browser.find_element(By.ID, "user").send_keys("1")
     browser.find_element(By.ID, "by-user").click()
@@ -84,3 +88,4 @@ def test_page_recommends_for_a_user_and_for_liked_titles(base_url, browser):
     browser.find_element(By.ID, "user").send_keys("nobody-here")
     browser.find_element(By.ID, "by-user").click()
     wait.until(ready.text_to_be_present_in_element((By.ID, "error"), "Unknown user"))
+    assert browser.find_element(By.ID, "results-title").text == ""  # no stale "Top 10 for user 1" above it

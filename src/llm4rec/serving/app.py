@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import time
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from llm4rec.serving.deps import no_unknown_query_parameters
 from llm4rec.serving.engine import Engine
 from llm4rec.serving.error_handlers import add_error_handlers
 from llm4rec.serving.feedback_store import FeedbackStore
@@ -30,7 +31,7 @@ def create_app(settings: ServiceSettings) -> ASGIApp:
     """The service as an ASGI app: FastAPI inside a body-size limit, inside the request metrics."""
     engine = Engine(settings.bundle_path, FeedbackStore(settings.feedback_db), settings.cache_size, settings.policy)
     app = FastAPI(title="llm4rec", description="Recommendations, feedback and similar items over HTTP.",
-                  version="1")
+                  version="1", dependencies=[Depends(no_unknown_query_parameters)])
     metrics = ServiceMetrics()
     app.state.engine, app.state.settings, app.state.metrics = engine, settings, metrics
     app.state.limiter = RateLimiter(settings.rate_per_second, settings.burst)

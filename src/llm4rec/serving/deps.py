@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
-from llm4rec.serving.engine import Engine, ServedModel
+from llm4rec.serving.engine import Engine
+from llm4rec.serving.reads import ServedModel
 from llm4rec.serving.settings import ServiceSettings
 
 
@@ -24,6 +25,26 @@ def get_engine(request: Request) -> Engine:
 def get_served(engine: Annotated[Engine, Depends(get_engine)]) -> ServedModel:
     """The model version this request uses from start to end, even if a reload swaps it."""
     return engine.served
+
+
+def no_unknown_query_parameters(request: Request) -> None:
+    """A query parameter the route does not take is a 422 naming it, not silently ignored (a
+    misspelt `?K=5` would otherwise answer the default)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = {param.alias for param in _query_params(dependant)}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise HTTPException(422, f"Unknown query parameter(s) {unknown}; this endpoint takes "
+                                 f"{sorted(known) or 'none'}.")
+
+
+def _query_params(dependant):
+    yield from dependant.query_params
+    for sub in dependant.dependencies:
+        yield from _query_params(sub)
 
 
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key; see the README's security model")

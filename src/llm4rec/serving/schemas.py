@@ -8,8 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from llm4rec.ranking.query import DEFAULT_QUERY_WEIGHT
 from llm4rec.serving.feedback_store import Event, Id, Text
-
-MAX_K = 1000  # the most items one answer lists
+from llm4rec.serving.reads import MAX_K
 
 
 def json_integer(value: Any) -> Any:

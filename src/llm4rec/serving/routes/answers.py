@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Response
 
-from llm4rec.serving.engine import Ranked
+from llm4rec.serving.reads import Ranked
 from llm4rec.serving.schemas import Recommendations, RecommendedItem
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import numpy as np
 from fastapi import APIRouter, Query, Response
 
-from llm4rec.serving.deps import CanRead, EngineDep, ServedDep
+from llm4rec.serving.deps import CanRead, ServedDep
 from llm4rec.serving.routes.answers import ranked_answer
 from llm4rec.serving.routes.recommendations import K
 from llm4rec.serving.schemas import Recommendations, RecommendedItem, problems
@@ -16,15 +15,13 @@ router = APIRouter(tags=["items"])
 
 
 @router.get("/similar/{item_id}", response_model=Recommendations, responses=problems(401, 403, 404, 422, 429, 501))
-def similar(item_id: str, engine: EngineDep, _: CanRead, k: K = 10) -> Response:
+def similar(item_id: str, served: ServedDep, _: CanRead, k: K = 10) -> Response:
     """Items most like one item."""
-    return ranked_answer(engine.similar(item_id, k))
+    return ranked_answer(served.similar(item_id, k))
 
 
 @router.get("/items", responses=problems(401, 403, 422, 429))
 def search_items(served: ServedDep, _: CanRead, q: Annotated[str, Query(min_length=1, max_length=200)],
                  limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[RecommendedItem]:
     """Items whose title contains `q` (case-insensitive)."""
-    hits = np.flatnonzero(served.lowercase_titles.str.contains(q.lower(), regex=False).to_numpy())[:limit]
-    ids = served.bundle.interactions.items.ids
-    return [RecommendedItem(item_id=ids[i], title=served.titles[i], score=0.0) for i in hits]
+    return [RecommendedItem(**hit) for hit in served.search_titles(q, limit)]

@@ -1,0 +1,209 @@
+"""Every read of a trained bundle, for the CLI and the service alike: recommendations for a known
+user, for a list of liked items, for a text query blended with a profile, similar items, title
+search, explanations and the readable profile.
+
+`ServedModel` is one bundle version with its lookup structures. The service keeps one (histories
+grow with feedback) and swaps it on reload; a CLI read command builds one from a bundle and asks
+the same methods, so the two doors give the same answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from llm4rec.errors import UnknownIdError
+from llm4rec.models.base import top_k
+from llm4rec.ranking.online import OnlineReranker
+from llm4rec.ranking.query import DEFAULT_QUERY_WEIGHT
+from llm4rec.retrieval.index import VectorIndex
+from llm4rec.serving.bundle import Bundle
+from llm4rec.serving.feedback_store import Event
+
+MAX_K = 1000  # the most items one answer lists, on every door
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A ranked list as both doors return it."""
+
+    item_ids: list[str]
+    titles: list[str]
+    scores: list[float]
+    model: str
+    version: str
+
+    def as_json(self, explanations: list[str] | None = None) -> dict[str, Any]:
+        explanations = explanations or [None] * len(self.item_ids)
+        items = [{"item_id": i, "title": t, "score": s, "explanation": e}
+                 for i, t, s, e in zip(self.item_ids, self.titles, self.scores, explanations, strict=True)]
+        return {"items": items, "model": self.model, "model_version": self.version}
+
+
+@lru_cache(maxsize=2)
+def query_encoder(name: str | None):
+    """The sentence encoder a bundle's model was trained with, loaded once per process."""
+    from llm4rec.text.encoder import TextEncoder
+
+    return TextEncoder(name, cache=False)
+
+
+@dataclass
+class ServedModel:
+    """One bundle version with its lookup structures; `histories` grow with feedback."""
+
+    bundle: Bundle
+    histories: dict[str, list[int]]
+    titles: np.ndarray
+    lowercase_titles: pd.Series  # for title search without a Python loop per request
+    similar_index: VectorIndex | None
+    known_users: set[str] = field(default_factory=set)  # users whose history is still what the model fit
+    reranker: OnlineReranker | None = None  # an online slate policy over the model's candidates (service)
+    _query_vectors: np.ndarray | None = None  # the catalogue's text vectors, encoded on the first query
+
+    @classmethod
+    def build(cls, bundle: Bundle, events: list[Event] = (), reranker: OnlineReranker | None = None) -> ServedModel:
+        """The bundle's lookups, with `events` (feedback it does not hold) replayed onto its histories."""
+        interactions = bundle.interactions
+        histories = {uid: h.tolist() for uid, h in zip(interactions.users.ids, interactions.histories(), strict=True)
+                     if len(h)}
+        ids = interactions.items.ids
+        titles = np.asarray(bundle.catalog.titles(ids) if bundle.catalog is not None else ids, dtype=object)
+        embeddings = bundle.model.item_embeddings()
+        index = None
+        if embeddings is not None:
+            unit = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
+            index = VectorIndex(unit)
+        lowercase = pd.Series(titles, dtype=str).str.lower()
+        served = cls(bundle, histories, titles, lowercase, index, set(histories), reranker)
+        served.apply(list(events))
+        return served
+
+    @property
+    def version(self) -> str:
+        return self.bundle.version
+
+    # --- lookups -----------------------------------------------------------------------
+
+    def item_index(self, item_ids: list[str]) -> np.ndarray:
+        """Indices of known items; UnknownIdError naming every unknown one."""
+        items = self.bundle.interactions.items
+        unknown = [i for i in item_ids if i not in items]
+        if unknown:
+            raise UnknownIdError(f"Unknown item id(s) {unknown[:10]}: not in the served model's catalogue "
+                                 f"of {len(items)} items.")
+        return items.indices(item_ids)
+
+    def user_history(self, user_id: str) -> np.ndarray:
+        """A known user's item indices, oldest first, feedback included."""
+        history = self.histories.get(user_id)
+        if history is None:
+            raise UnknownIdError(f"Unknown user {user_id!r}: no history in the served model or its feedback. "
+                                 "Recommend from liked items or a query for new visitors.")
+        return np.asarray(history, dtype=np.int64)
+
+    def fitted_user(self, user_id: str) -> np.ndarray | None:
+        """[the user's index] while their history is what the model fitted (per-user state
+        applies), else None."""
+        if user_id not in self.known_users:
+            return None
+        return np.array([self.bundle.interactions.users.index(user_id)])
+
+    def ranked(self, items: np.ndarray, scores: np.ndarray) -> Ranked:
+        keep = np.isfinite(scores) & (items >= 0)
+        items, scores = items[keep], scores[keep]
+        return Ranked(self.bundle.interactions.items.ids[items].tolist(), self.titles[items].tolist(),
+                      [round(float(s), 6) for s in scores], self.bundle.model.name, self.version)
+
+    # --- reads -------------------------------------------------------------------------
+
+    def recommend_user(self, user_id: str, k: int) -> Ranked:
+        """Top k for a known user from their latest history."""
+        items, scores = self.bundle.model.recommend([self.user_history(user_id)], k, users=self.fitted_user(user_id))
+        return self.ranked(items[0], scores[0])
+
+    def recommend_items(self, item_ids: list[str], k: int) -> Ranked:
+        """Top k for a visitor who liked `item_ids` (oldest first)."""
+        items, scores = self.bundle.model.recommend([self.item_index(item_ids)], k)
+        return self.ranked(items[0], scores[0])
+
+    def recommend_query(self, query: str, k: int, history: np.ndarray | None = None,
+                        users: np.ndarray | None = None, query_weight: float = DEFAULT_QUERY_WEIGHT) -> Ranked:
+        """Top k for a text query, blended with the model's scores and the text profile of
+        `history` when there is one (a known user's or a visitor's liked items)."""
+        from llm4rec.profiles.vectors import profile_vectors
+        from llm4rec.ranking.query import query_scores
+
+        history = np.zeros(0, np.int64) if history is None else history
+        item_vectors = self.query_vectors()
+        model_scores = self.bundle.model.score([history], users=users)[0] if len(history) else None
+        profile = profile_vectors([history], item_vectors)[0] if len(history) else None
+        query_vector = query_encoder(self.bundle.model.params.get("text_model")).encode([query])[0]
+        scores = query_scores(query_vector, item_vectors, model_scores, profile, query_weight)
+        scores[history] = -np.inf
+        items, top = top_k(scores[None, :], k)
+        return self.ranked(items[0], top[0])
+
+    def similar(self, item_id: str, k: int) -> Ranked:
+        """Items most similar to one item: ANN/exact over the model's item vectors, or the
+        model's own item-item similarities."""
+        item = self.item_index([item_id])
+        if self.similar_index is not None:
+            items, scores = self.similar_index.search(self.similar_index.vectors[item], k, exclude=[item])
+        else:
+            items, scores = self.bundle.model.similar_items(item, k)
+        return self.ranked(items[0], scores[0])
+
+    def search_titles(self, query: str, limit: int) -> list[dict[str, Any]]:
+        """Items whose title contains `query` (case-insensitive), in catalogue order."""
+        hits = np.flatnonzero(self.lowercase_titles.str.contains(query.lower(), regex=False).to_numpy())[:limit]
+        ids = self.bundle.interactions.items.ids
+        return [{"item_id": ids[i], "title": self.titles[i], "score": 0.0} for i in hits]
+
+    def explain(self, user_id: str, history: np.ndarray, item_ids: list[str], language: str = "en",
+                wording: Callable | None = None) -> dict[str, Any]:
+        """Why each item follows `history`: evidence and a sentence per item (see
+        llm4rec.explain); `wording` may reword each checked sentence."""
+        from llm4rec.explain.sentences import explain_recommendations
+
+        bundle = self.bundle
+        return explain_recommendations(bundle.model, bundle.interactions, bundle.catalog, user_id, history,
+                                       self.item_index(item_ids), language, wording)
+
+    def profile(self, user_id: str, language: str = "en") -> dict[str, Any]:
+        """The readable profile of a user's current history, with its plain-language summary."""
+        from llm4rec.profiles.summary import describe, readable_profile
+
+        profile = readable_profile(self.user_history(user_id), self.bundle.interactions.items, self.bundle.catalog)
+        return {"user_id": user_id, "summary": describe(profile, language), "profile": profile}
+
+    def query_vectors(self) -> np.ndarray:
+        """The catalogue's text embeddings for queries (encoded once per version, disk-cached)."""
+        if self._query_vectors is None:
+            from llm4rec.models.item_features import text_vectors
+
+            self._query_vectors = text_vectors(self.bundle.catalog, self.bundle.interactions.items,
+                                               self.bundle.model.params.get("text_model"), None, "query")
+        return self._query_vectors
+
+    # --- feedback ----------------------------------------------------------------------
+
+    def apply(self, events: list[Event]) -> int:
+        """Append events on known items to their users' histories (and tell the online policy
+        about feedback on its open slates); the count applied."""
+        items, users = self.bundle.interactions.items, self.bundle.interactions.users
+        applied = 0
+        for event in events:
+            if event.item_id in items:
+                item = items.index(event.item_id)
+                self.histories.setdefault(event.user_id, []).append(item)
+                self.known_users.discard(event.user_id)
+                if self.reranker is not None and event.user_id in users:
+                    self.reranker.record_click(users.index(event.user_id), item)
+                applied += 1
+        return applied
