@@ -8,9 +8,11 @@ from llm4rec.data.split_dir import read_split_dir
 
 
 def test_batch_recommend_writes_every_users_top_k(shared_data, tmp_path):
-    out = tmp_path / "recs.parquet"
-    result = CliRunner().invoke(app, ["batch-recommend", "--split-dir", str(shared_data / "ml-100k-loo"),
-                                      "--model", "pop", "--k", "7", "--out", str(out)])
+    out, bundles = tmp_path / "recs.parquet", tmp_path / "bundles"
+    trained = CliRunner().invoke(app, ["train", "--split-dir", str(shared_data / "ml-100k-loo"), "--model", "pop",
+                                       "--out", str(bundles)])
+    assert trained.exit_code == 0, trained.output
+    result = CliRunner().invoke(app, ["batch-recommend", "--model-dir", str(bundles), "--k", "7", "--out", str(out)])
     assert result.exit_code == 0, result.output
     recs = pd.read_parquet(out)
     split, _ = read_split_dir(shared_data / "ml-100k-loo")

@@ -50,15 +50,6 @@ def test_unknown_model_is_a_clear_error(shared_data):
     assert result.exit_code == 2 and "choose from" in result.output
 
 
-def test_recommend_for_a_user_and_for_items(shared_data):
-    base = ["recommend", "--split-dir", str(shared_data / "ml-100k-loo"), "--model", "itemknn", "--k", "5"]
-    by_user = runner.invoke(app, [*base, "--user", "1"])
-    assert by_user.exit_code == 0, by_user.output
-    assert "top 5 for user 1" in by_user.output
-    by_items = runner.invoke(app, [*base, "--items", "1,50"])
-    assert by_items.exit_code == 0 and "visitor who liked Toy Story" in by_items.output
-
-
 def test_inspect_a_split_dir(shared_data):
     result = runner.invoke(app, ["inspect", str(shared_data / "ml-100k-loo"), "--json"])
     assert result.exit_code == 0
@@ -78,7 +69,7 @@ def test_models_all_skips_a_model_that_needs_items_tsv(shared_data, tmp_path):
     for part in ("train", "valid", "test"):
         lines = (shared_data / "ml-100k-loo" / f"{part}.tsv").read_text().splitlines()
         (tmp_path / f"{part}.tsv").write_text("\n".join(lines[:2000]) + "\n")
-    from llm4rec.cli.main import run_evaluation
+    from llm4rec.cli.evaluation_run import run_evaluation
 
     _, results = run_evaluation(str(tmp_path), ["pop", "text"], tmp_path / "r.json", "loo", False, None,
                                 skip_failing=True)

@@ -3,8 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from llm4rec.cli.recommend import user_profile
-from llm4rec.profiles.summary import texts_before
+from llm4rec.profiles.summary import profile_at_split_point, texts_before
 from llm4rec.profiles.vectors import profile_vectors, recency_weights
 
 
@@ -27,7 +26,7 @@ def test_own_texts_after_the_split_point_are_never_read():
 
 
 def test_readable_profile_uses_train_only(ml100k_loo):
-    summary = user_profile(ml100k_loo, "1", None)
+    summary = profile_at_split_point(ml100k_loo, "1", None)
     u = ml100k_loo.train.users.index("1")
     assert summary["history_length"] == int((ml100k_loo.train.user_index == u).sum())
     test_item = ml100k_loo.test.items.ids[ml100k_loo.test.item_index[ml100k_loo.test.user_index == u][0]]

@@ -1,4 +1,4 @@
-"""Publishing model bundles from evaluation results, and starting the HTTP service."""
+"""Which bundle to serve, and starting the HTTP service."""
 
 from __future__ import annotations
 
@@ -6,23 +6,10 @@ import logging
 from pathlib import Path
 
 from llm4rec.cli.console import console
-from llm4rec.data.splits import Split
 from llm4rec.errors import ConfigError
-from llm4rec.evaluation.protocol import ModelResult
-from llm4rec.serving.bundle import bundles_root, latest_bundle, save_bundle
+from llm4rec.serving.bundle import bundles_root, latest_bundle
 
 SERVE_BOOTSTRAP_MODELS = ["ease", "seqhybrid"]  # what `serve` trains when no bundle exists yet
-
-
-def publish_best(results: list[ModelResult], split: Split, root: Path | None = None) -> Path:
-    """Save the model with the best valid NDCG@10 (as refitted on train+valid and tested)
-    as a bundle whose histories are all of the split's interactions."""
-    best = max(results, key=lambda r: r.valid.get("NDCG@10", float("-inf")))
-    everything = split.train_valid().concat(split.test)
-    metrics = {"valid": best.valid, "test": best.test, "fitted_on": "train+valid", "split": split.protocol}
-    folder = save_bundle(best.model, everything, split.catalog, root or bundles_root(), metrics, split.name)
-    console.print(f"published {best.name} (best valid NDCG@10 {best.valid['NDCG@10']:.4f}) as bundle {folder}")
-    return folder
 
 
 def resolve_served_bundle(model_dir: Path | None) -> Path:
@@ -33,7 +20,7 @@ def resolve_served_bundle(model_dir: Path | None) -> Path:
     root = bundles_root()
     if any(root.glob("*/*/manifest.json")):
         return latest_bundle(root)
-    from llm4rec.cli.main import run_evaluation
+    from llm4rec.cli.evaluation_run import publish_best, run_evaluation
 
     console.print(f"[bold]no model bundle under {root} yet[/]: training {', '.join(SERVE_BOOTSTRAP_MODELS)} "
                   "on MovieLens-100k first (once)")

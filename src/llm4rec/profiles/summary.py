@@ -12,6 +12,7 @@ import pandas as pd
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.ids import IdMap
 from llm4rec.data.privacy import scrub_pii
+from llm4rec.data.splits import Split
 from llm4rec.profiles.vectors import recency_weights
 
 STOPWORDS = {
@@ -143,3 +144,18 @@ def texts_before(user_texts: pd.DataFrame | None, user_id: str, cutoff: float) -
     mine = user_texts[(user_texts["user_id"].astype(str) == str(user_id))
                       & (pd.to_numeric(user_texts["timestamp"], errors="coerce") < cutoff)]
     return [scrub_pii(text) for text in mine["text"].astype(str)]
+
+
+def profile_at_split_point(split: Split, user: str, user_texts: pd.DataFrame | None) -> dict:
+    """The readable profile from train only; own texts only from before the user's first
+    valid/test event."""
+    from llm4rec.text.templates import ItemTextTemplate
+
+    u = split.train.users.index(user, "user")
+    history = split.train.histories()[u]
+    later = np.concatenate([part.timestamps[part.user_index == u] for part in (split.valid, split.test)])
+    cutoff = float(later.min()) if len(later) else float("inf")
+    item_texts = ItemTextTemplate().render(split.catalog, split.train.items) if split.catalog is not None else None
+    summary = readable_profile(history, split.train.items, split.catalog, item_texts=item_texts,
+                               own_texts=texts_before(user_texts, user, cutoff))
+    return {"user_id": user, "split_point": cutoff} | summary

