@@ -70,3 +70,14 @@ def test_duplicated_rows_in_a_split_directory_are_reported(run_main, shared_data
     code, output = run_main("evaluate", "--split-dir", str(tmp_path), "--models", "pop",
                             "--out", str(tmp_path / "r.json"))
     assert code == 0 and "50 duplicated (user, item, timestamp) rows kept" in output and "train.tsv" in output
+
+
+def test_missing_or_broken_input_files_are_clear_errors(run_main, shared_data, tmp_path):
+    split = str(shared_data / "ml-100k-loo")
+    code, output = run_main("train", "--split-dir", split, "--params-from", str(tmp_path / "none.json"))
+    assert code == 2 and "does not exist" in output
+    (tmp_path / "bad.json").write_text("{not json")
+    code, output = run_main("train", "--split-dir", split, "--params-from", str(tmp_path / "bad.json"))
+    assert code == 2 and "not an `evaluate` results JSON" in output
+    code, output = run_main("serve", "--api-keys-file", str(tmp_path / "none.txt"))
+    assert code == 2 and "does not exist" in output

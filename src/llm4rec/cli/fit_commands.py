@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from llm4rec.cli.options import (
     model_names,
     parse_params,
     private_split,
+    read_results,
     reads_weights,
     use_encoder,
 )
@@ -113,7 +113,7 @@ def train(
     model: ModelName = "ease",
     params: ModelParams = "{}",
     params_from: Annotated[Path | None, typer.Option(
-        help="an `evaluate` results JSON: use the settings it chose for --model")] = None,
+        exists=True, dir_okay=False, help="an `evaluate` results JSON: use the settings it chose for --model")] = None,
     out: Annotated[Path | None, typer.Option(help="bundle root (default $LLM4REC_CACHE/bundles)")] = None,
     pseudonymize: Pseudonymize = False,
     key_file: KeyFile = None,
@@ -132,7 +132,7 @@ def train(
     settings = parse_params(params)
     metrics = {}
     if params_from is not None:
-        evaluated = json.loads(params_from.read_text())
+        evaluated = read_results(params_from)
         if model not in evaluated:
             fail(f"{params_from} has no results for {model!r}; it has {', '.join(evaluated)}")
         settings, metrics = evaluated[model]["params"], {"evaluated_as": evaluated[model]}

@@ -26,15 +26,17 @@ ModelName = Annotated[str, typer.Option("--model", help="model name")]
 ModelParams = Annotated[str, typer.Option("--params", help="model settings as JSON, e.g. '{\"l2\": 150}'")]
 Pseudonymize = Annotated[bool, typer.Option(
     "--pseudonymize", help="replace user ids by keyed hashes (key: $LLM4REC_PSEUDONYM_KEY or --key-file)")]
-KeyFile = Annotated[Path | None, typer.Option(help="file holding the pseudonym key")]
+KeyFile = Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="file holding the pseudonym key")]
 EncoderBackend = Annotated[str | None, typer.Option(
     help="how text is encoded: torch, onnx or onnx-int8 (default $LLM4REC_ENCODER_BACKEND or torch)")]
-Catalog = Annotated[Path | None, typer.Option(help="item catalogue for an event log (item_id + text columns)")]
+Catalog = Annotated[Path | None, typer.Option(
+    exists=True, dir_okay=False, help="item catalogue for an event log (item_id + text columns)")]
 MineFeedback = Annotated[bool, typer.Option(
     "--mine-feedback", help="raw data: weight each (user, item) by its events (type, dwell, repeats, rating) "
     "and let EASE/ItemKNN/ALS learn from the weights")]
 FeedbackConfigFile = Annotated[Path | None, typer.Option(
-    help="JSON of feedback-mining settings (see README, Implicit feedback); implies --mine-feedback")]
+    exists=True, dir_okay=False,
+    help="JSON of feedback-mining settings (see docs/feedback.md); implies --mine-feedback")]
 
 
 Encoder = Annotated[Path | None, typer.Option(
@@ -113,6 +115,17 @@ def private_split(split: Split, pseudonymize: bool, key_file: Path | None) -> Sp
     from llm4rec.data.privacy import pseudonym_key, pseudonymize_split
 
     return pseudonymize_split(split, pseudonym_key(key_file))
+
+
+def read_results(path: Path) -> dict:
+    """An `evaluate` results JSON; one that does not parse is a clear error (exit 2)."""
+    try:
+        results = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        fail(f"{path} is not an `evaluate` results JSON ({error})")
+    if not isinstance(results, dict):
+        fail(f"{path} is not an `evaluate` results JSON (an object of models)")
+    return results
 
 
 def parse_params(text: str) -> dict:

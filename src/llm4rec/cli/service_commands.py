@@ -53,8 +53,9 @@ def serve(
         help="a bundle folder, or a root of bundles (the newest is served)")] = None,
     feedback_db: Annotated[Path | None, typer.Option(help="SQLite feedback store (default: beside the bundles)")
                            ] = None,
-    api_keys_file: Annotated[Path | None, typer.Option(help="file of sha256 hashes of API keys, one per line")
-                             ] = None,
+    api_keys_file: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False, help="file of sha256 hashes of API keys, one per line, each optionally "
+                                          "followed by scopes (read,write,admin)")] = None,
     rate: Annotated[float, typer.Option(min=0.1, help="requests/s allowed per API key")] = 50.0,
     pseudonymize: Annotated[bool, typer.Option(help="log keyed hashes instead of user ids")] = True,
     cache_size: Annotated[int, typer.Option(min=0, help="users whose results are cached (0: no cache)")
