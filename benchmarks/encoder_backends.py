@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -32,8 +31,8 @@ from llm4rec.evaluation.intervals import paired_difference_ci
 from llm4rec.evaluation.protocol import tune_and_test
 from llm4rec.evaluation.ranking import EvalCases, evaluate
 from llm4rec.models.text_content import TextContent
-from llm4rec.paths import cache_root
-from llm4rec.text.encoder import BACKEND_VARIABLE, TextEncoder
+from llm4rec.settings import cache_root, overridden
+from llm4rec.text.encoder import TextEncoder
 from llm4rec.text.onnx_backend import INPUTS, OnnxSentenceModel, feed_forward_output, float_products, quantize
 from llm4rec.text.templates import ItemTextTemplate
 
@@ -162,9 +161,9 @@ def main() -> None:
             report["datasets"][dataset] = entry
             continue
         for backend in ("torch", "onnx", "onnx-int8"):
-            os.environ[BACKEND_VARIABLE] = backend
             for model in args.models.split(","):
-                result = tune_and_test(model, split)
+                with overridden(encoder_backend=backend):
+                    result = tune_and_test(model, split)
                 entry["ndcg@10"].setdefault(model, {})[backend] = round(result.test["NDCG@10"], 4)
                 print(dataset, backend, model, entry["ndcg@10"][model][backend], flush=True)
         report["datasets"][dataset] = entry

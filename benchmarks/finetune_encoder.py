@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from llm4rec.evaluation.intervals import bootstrap_ci, paired_difference_ci
 from llm4rec.evaluation.protocol import tune_and_test
 from llm4rec.evaluation.ranking import evaluate
 from llm4rec.models.registry import create_model
-from llm4rec.text.encoder import ENCODER_VARIABLE
+from llm4rec.settings import overridden
 from llm4rec.text.tuned import read_manifest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -46,11 +45,8 @@ def run_finetune(split_dir: Path, out: Path, method: str = "head", settings: dic
 
 
 def with_encoder(folder: Path | None):
-    """Point every text encoder of this process at `folder` (None: the frozen default)."""
-    if folder is None:
-        os.environ.pop(ENCODER_VARIABLE, None)
-    else:
-        os.environ[ENCODER_VARIABLE] = str(folder)
+    """Every text encoder inside the scope uses `folder` (None: the frozen default)."""
+    return overridden(encoder=str(folder) if folder is not None else None)
 
 
 def figures(per_case: dict, summary: dict) -> dict:
@@ -70,11 +66,10 @@ def warm(dataset: str, encoder: Path, models: list[str]) -> dict:
     for name in models:
         runs = {}
         for label, folder in (("frozen", None), ("fine-tuned", encoder)):
-            with_encoder(folder)
-            result = tune_and_test(name, split)
+            with with_encoder(folder):
+                result = tune_and_test(name, split)
             runs[label] = result
             print(f"{dataset} {name} {label}: test NDCG@10 {result.test['NDCG@10']:.4f}", flush=True)
-        with_encoder(None)
         rows[name] = {label: figures(r.test_evaluation.per_case, r.test) | {"params": r.params}
                       for label, r in runs.items()}
         rows[name]["fine-tuned vs frozen"] = compare(runs["frozen"].test_evaluation.per_case,
@@ -92,10 +87,9 @@ def cold(dataset: str, work: Path) -> dict:
     report = {"cold_items": len(cold_items), "test_cases": len(cases), "training": training}
     models = {}
     for label, folder in (("frozen", None), ("fine-tuned", work / "cold-encoder")):
-        with_encoder(folder)
         # Default settings, as in run_cold_start.py: the cold items have no valid rows to tune on.
-        models[label] = create_model("text").fit(reduced.train_valid(), reduced.catalog)
-    with_encoder(None)
+        with with_encoder(folder):
+            models[label] = create_model("text").fit(reduced.train_valid(), reduced.catalog)
     for ranking, ranked_cases in (("every item", cases), ("cold items", among_cold_items(cases, cold_items))):
         evaluations = {label: evaluate(model, ranked_cases) for label, model in models.items()}
         row = {label: figures(e.per_case, e.summary) for label, e in evaluations.items()}
@@ -112,9 +106,8 @@ def methods_table(dataset: str, methods: list[str], work: Path, max_minutes: flo
     for method in methods:
         budget = {"max_minutes": max_minutes} if max_minutes and method != "head" else {}
         training = run_finetune(SHARED / dataset, work / method, method, budget)
-        with_encoder(work / method)
-        result = tune_and_test("text", split)
-        with_encoder(None)
+        with with_encoder(work / method):
+            result = tune_and_test("text", split)
         kept = ("trainable_parameters", "total_parameters", "trainable_share", "seconds", "peak_memory_mb",
                 "best_valid_ndcg", "best_epoch", "stopped", "valid_ndcg")
         rows[method] = {key: training[key] for key in kept} | figures(result.test_evaluation.per_case, result.test)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from llm4rec.data.split_dir import read_split_dir
-from llm4rec.paths import CACHE_VARIABLE, cache_root
+from llm4rec.settings import CACHE_VARIABLE, cache_root
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

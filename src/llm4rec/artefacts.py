@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from llm4rec.paths import cache_root
+from llm4rec.settings import cache_root
 
 LEDGER = "artefacts.jsonl"
 Kind = Literal["bundles", "feedback", "report"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from llm4rec.errors import ConfigError
+from llm4rec.extras import require
 
 
 def batch_bounds(n: int, size: int) -> list[tuple[int, int]]:
@@ -23,10 +23,8 @@ def batch_bounds(n: int, size: int) -> list[tuple[int, int]]:
 def connect(address: str) -> None:
     """Connect to the cluster at `address` once per process ("auto": an existing cluster if
     one is running, else a local one)."""
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError("--ray needs Ray: pip install 'llm4rec[ray]'") from None
+    require("ray", "--ray")
+    import ray
 
     if ray.is_initialized():
         return

@@ -36,6 +36,7 @@ from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.errors import ConfigError, DataError
 from llm4rec.evaluation.ranking import EvalCases, evaluate
+from llm4rec.extras import require
 from llm4rec.profiles.vectors import recency_weights
 from llm4rec.progress import track
 from llm4rec.text.heads import ResidualHead
@@ -172,6 +173,7 @@ class TransformerTower:
         self.texts = texts
         self.method = config.method
         if config.method != "full":
+            require("finetune", f"Fine-tuning with --method {config.method}")
             from peft import AdaLoraConfig, LoraConfig, get_peft_model
 
             language_model = self.model[0].model

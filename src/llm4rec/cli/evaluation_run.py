@@ -14,6 +14,7 @@ from llm4rec.data.splits import Split
 from llm4rec.errors import Llm4RecError
 from llm4rec.evaluation.protocol import ModelResult, tune_and_test
 from llm4rec.evaluation.report import details, markdown_report
+from llm4rec.models.registry import MODELS
 from llm4rec.serving.bundle import bundles_root, save_bundle
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
     extra = details(results)
     from llm4rec.text.encoder import default_backend, resolve_model_path
 
-    extra["encoder"], extra["encoder_backend"] = str(resolve_model_path(None)), default_backend()
+    if any(MODELS[r.name].encodes_text for r in results):  # the encoder the text-aware rows used
+        extra["encoder"], extra["encoder_backend"] = str(resolve_model_path(None)), default_backend()
     if mining:
         extra["feedback_mining"] = mining
     write_json(out.with_suffix(".details.json"), extra)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +27,7 @@ from llm4rec.cli.options import (
     SkipBad,
     SplitDir,
     data_source,
+    encoder_settings,
     load_data,
     mining_settings,
     model_names,
@@ -35,7 +35,6 @@ from llm4rec.cli.options import (
     private_split,
     read_results,
     reads_weights,
-    use_encoder,
 )
 from llm4rec.models.registry import MODELS, create_model
 
@@ -70,14 +69,10 @@ def evaluate(
                     "event. For logs too large to rank every user's items")] = None,
 ) -> None:
     """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
-    use_encoder(encoder, encoder_backend)
-    if ray is not None:  # catalogue encoding goes to the cluster too (large batches)
-        from llm4rec.text.encoder import RAY_VARIABLE
-
-        os.environ[RAY_VARIABLE] = ray
-    run_evaluation(data_source(split_dir, data), model_names(models), out, protocol, skip_bad_rows, report,
-                   skip_failing=models == "all", catalog=catalog,
-                   feedback=mining_settings(mine_feedback, feedback_config), ray=ray, sample_users=sample_users)
+    with encoder_settings(encoder, encoder_backend, ray):  # catalogue encoding goes to Ray too
+        run_evaluation(data_source(split_dir, data), model_names(models), out, protocol, skip_bad_rows, report,
+                       skip_failing=models == "all", catalog=catalog,
+                       feedback=mining_settings(mine_feedback, feedback_config), ray=ray, sample_users=sample_users)
 
 
 @app.command()
@@ -126,33 +121,31 @@ def train(
 ) -> None:
     """Fit a model on all of the data and save it as a new versioned bundle to serve (with
     --mine-feedback, on mined weights; the mining settings are saved in the bundle)."""
-    use_encoder(encoder, encoder_backend)
-    from llm4rec.serving.bundle import bundles_root, save_bundle
+    with encoder_settings(encoder, encoder_backend) as chosen:
+        from llm4rec.serving.bundle import bundles_root, save_bundle
 
-    settings = parse_params(params)
-    metrics = {}
-    if params_from is not None:
-        evaluated = read_results(params_from)
-        if model not in evaluated:
-            fail(f"{params_from} has no results for {model!r}; it has {', '.join(evaluated)}")
-        settings, metrics = evaluated[model]["params"], {"evaluated_as": evaluated[model]}
-    feedback = mining_settings(mine_feedback, feedback_config)
-    made, mining = load_data(data_source(split_dir, data), "loo", skip_bad_rows, catalog, feedback)
-    if mining and reads_weights(model):
-        settings = settings | {"weighted": True}
-    if encoder is not None and "text_model" in MODELS[model].Config.model_fields:
-        from llm4rec.text.encoder import ENCODER_VARIABLE
-
-        settings = settings | {"text_model": os.environ[ENCODER_VARIABLE]}  # recorded in the bundle
-    made = private_split(made, pseudonymize, key_file)
-    everything = made.train_valid().concat(made.test)
-    started = time.perf_counter()
-    fitted = create_model(model, **settings).fit(everything, made.catalog)
-    metrics["fit_seconds"] = round(time.perf_counter() - started, 3)
-    folder = save_bundle(fitted, everything, made.catalog, out or bundles_root(), metrics, made.name,
-                         feedback=mining or None, pseudonymized=pseudonymize)
-    console.print(f"fitted {model} on {len(everything):,} interactions in {metrics['fit_seconds']:.1f} s; "
-                  f"bundle written to {folder}")
+        settings = parse_params(params)
+        metrics = {}
+        if params_from is not None:
+            evaluated = read_results(params_from)
+            if model not in evaluated:
+                fail(f"{params_from} has no results for {model!r}; it has {', '.join(evaluated)}")
+            settings, metrics = evaluated[model]["params"], {"evaluated_as": evaluated[model]}
+        feedback = mining_settings(mine_feedback, feedback_config)
+        made, mining = load_data(data_source(split_dir, data), "loo", skip_bad_rows, catalog, feedback)
+        if mining and reads_weights(model):
+            settings = settings | {"weighted": True}
+        if encoder is not None and MODELS[model].encodes_text:
+            settings = settings | {"text_model": chosen.encoder}  # recorded in the bundle
+        made = private_split(made, pseudonymize, key_file)
+        everything = made.train_valid().concat(made.test)
+        started = time.perf_counter()
+        fitted = create_model(model, **settings).fit(everything, made.catalog)
+        metrics["fit_seconds"] = round(time.perf_counter() - started, 3)
+        folder = save_bundle(fitted, everything, made.catalog, out or bundles_root(), metrics, made.name,
+                             feedback=mining or None, pseudonymized=pseudonymize)
+        console.print(f"fitted {model} on {len(everything):,} interactions in {metrics['fit_seconds']:.1f} s; "
+                      f"bundle written to {folder}")
 
 
 @app.command()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +14,7 @@ from llm4rec.cli.console import console, fail, show_report
 from llm4rec.data.load import load_split
 from llm4rec.data.splits import SPLITTERS, Split
 from llm4rec.models.registry import MODELS
+from llm4rec.settings import Settings, overridden
 
 if TYPE_CHECKING:
     from llm4rec.feedback.weights import FeedbackConfig
@@ -47,15 +48,15 @@ RayAddress = Annotated[str | None, typer.Option(
          "ray://head:10001")]
 
 
-def use_encoder(encoder: Path | None, backend: str | None) -> None:
-    """Make `encoder` and `backend` the process-wide defaults of every text encoder (models,
-    queries); None leaves a default as it is."""
-    from llm4rec.text.encoder import BACKEND_VARIABLE, ENCODER_VARIABLE, check_backend, resolve_model_path
+def encoder_settings(encoder: Path | None = None, backend: str | None = None,
+                     ray: str | None = None) -> AbstractContextManager[Settings]:
+    """The settings the command's code runs under: `encoder` and `backend` as every text
+    encoder's defaults (models, queries), `ray` for large encoding batches; None leaves a
+    setting as the environment has it."""
+    from llm4rec.text.encoder import check_backend, resolve_model_path
 
-    if encoder is not None:
-        os.environ[ENCODER_VARIABLE] = str(resolve_model_path(encoder.resolve()))
-    if backend is not None:
-        os.environ[BACKEND_VARIABLE] = check_backend(backend)
+    return overridden(encoder=str(resolve_model_path(encoder.resolve())) if encoder is not None else None,
+                      encoder_backend=check_backend(backend) if backend is not None else None, ray=ray)
 
 
 def check_policies(names: list[str]) -> list[str]:
@@ -70,7 +71,7 @@ def check_policies(names: list[str]) -> list[str]:
 
 def reads_weights(name: str) -> bool:
     """Whether the model has a `weighted` setting (it can learn from mined weights)."""
-    return "weighted" in MODELS[name].Config.model_fields
+    return MODELS[name].reads_weights
 
 
 def mining_settings(mine: bool, config_file: Path | None) -> FeedbackConfig | None:

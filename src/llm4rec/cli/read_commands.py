@@ -15,7 +15,7 @@ from rich.table import Table
 
 from llm4rec.cli.app import app
 from llm4rec.cli.console import console, fail
-from llm4rec.cli.options import EncoderBackend, RayAddress, use_encoder
+from llm4rec.cli.options import EncoderBackend, RayAddress, encoder_settings
 from llm4rec.explain.sentences import LANGUAGES
 from llm4rec.serving.reads import MAX_K, Ranked, ServedModel
 
@@ -73,24 +73,24 @@ def recommend(
         fail("pass --user ID, --items ID,ID,... or --query TEXT (optionally with --user or --items)")
     if user is not None and items is not None:
         fail("--user and --items are two kinds of visitor; pass one of them")
-    use_encoder(None, encoder_backend)
-    served = served_model(model_dir)
-    liked = [i.strip() for i in (items or "").split(",") if i.strip()]
-    history = served.user_history(user) if user is not None else served.item_index(liked)
-    who = f"user {user}" if user is not None else f"a visitor who liked {len(liked)} item(s)" if liked else "a visitor"
-    if query is not None:
-        users = served.fitted_user(user) if user is not None else None
-        ranked = served.recommend_query(query, k, history, users, query_weight)
-        who += f" asking {query!r}"
-    elif user is not None:
-        ranked = served.recommend_user(user, k)
-    else:
-        ranked = served.recommend_items(liked, k)
-    explanations = None
-    if explain:
-        entries = served.explain(user or "visitor", history, ranked.item_ids)["recommendations"]
-        explanations = [e["explanation"] for e in entries]
-    show(f"top {k} for {who}", ranked, as_json, explanations)
+    with encoder_settings(None, encoder_backend):
+        served = served_model(model_dir)
+        liked = [i.strip() for i in (items or "").split(",") if i.strip()]
+        history = served.user_history(user) if user is not None else served.item_index(liked)
+        who = f"user {user}" if user is not None else f"a visitor who liked {len(liked)} item(s)"
+        if query is not None:
+            users = served.fitted_user(user) if user is not None else None
+            ranked = served.recommend_query(query, k, history, users, query_weight)
+            who += f" asking {query!r}"
+        elif user is not None:
+            ranked = served.recommend_user(user, k)
+        else:
+            ranked = served.recommend_items(liked, k)
+        explanations = None
+        if explain:
+            entries = served.explain(user or "visitor", history, ranked.item_ids)["recommendations"]
+            explanations = [e["explanation"] for e in entries]
+        show(f"top {k} for {who}", ranked, as_json, explanations)
 
 
 @app.command()
@@ -198,14 +198,14 @@ def batch_recommend(
 
     if out.suffix not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv; got {out.name}")
-    use_encoder(None, encoder_backend)
-    bundle = served_model(model_dir).bundle
-    started = time.perf_counter()
-    table = recommend_all(bundle.model, bundle.interactions, k, ray)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".parquet":
-        table.to_parquet(out, index=False)
-    else:
-        table.to_csv(out, index=False)
-    console.print(f"{bundle.model.name} ({bundle.version}): top {k} for {table['user_id'].nunique():,} users "
-                  f"in {time.perf_counter() - started:.1f} s; wrote {out}")
+    with encoder_settings(None, encoder_backend):
+        bundle = served_model(model_dir).bundle
+        started = time.perf_counter()
+        table = recommend_all(bundle.model, bundle.interactions, k, ray)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".parquet":
+            table.to_parquet(out, index=False)
+        else:
+            table.to_csv(out, index=False)
+        console.print(f"{bundle.model.name} ({bundle.version}): top {k} for {table['user_id'].nunique():,} users "
+                      f"in {time.perf_counter() - started:.1f} s; wrote {out}")

@@ -49,16 +49,16 @@ def run_server(bundle: Path, host: str, port: int, feedback_db: Path | None, api
                rate: float, pseudonymize: bool, cache_size: int, policy: str | None = None,
                open_reads: bool = False) -> None:
     """Serve `bundle` with uvicorn in this process, torch on one thread (see README)."""
-    import os
 
     import torch
     import uvicorn
 
     from llm4rec import artefacts
-    from llm4rec.data.privacy import KEY_VARIABLE, pseudonym_key
+    from llm4rec.data.privacy import pseudonym_key
     from llm4rec.serving.app import create_app
     from llm4rec.serving.security import ApiKeys
     from llm4rec.serving.settings import ServiceSettings
+    from llm4rec.settings import settings
 
     torch.set_num_threads(1)  # two threads contending with the server's own work multiplied latencies
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -70,7 +70,7 @@ def run_server(bundle: Path, host: str, port: int, feedback_db: Path | None, api
     # feedback belongs to the deployment: beside the model folders, root/feedback.sqlite
     store = feedback_db or bundle.parent.parent / "feedback.sqlite"
     artefacts.record("feedback", store)
-    key = pseudonym_key() if os.environ.get(KEY_VARIABLE) else None
+    key = pseudonym_key() if settings().pseudonym_key else None
     settings = ServiceSettings(bundle_path=bundle, feedback_db=store, api_keys=keys, rate_per_second=rate,
                                pseudonymize=pseudonymize, cache_size=cache_size, policy=policy,
                                open_reads=open_reads, pseudonym_key=key)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from rich.markup import escape
 
 from llm4rec.cli.app import app
 from llm4rec.cli.console import console
-from llm4rec.cli.options import EncoderBackend, KeyFile, check_policies, use_encoder
+from llm4rec.cli.options import EncoderBackend, KeyFile, check_policies, encoder_settings
 
 
 @app.command()
@@ -31,14 +30,15 @@ def forget(
     model state in every bundle, and the HTML reports made from those bundles; then say which
     model versions still learned from the user and which source data llm4rec did not touch.
     (A running server keeps what it loaded until reloaded; DELETE /users/{id} does both.)"""
-    from llm4rec.data.privacy import KEY_VARIABLE, pseudonym_key
+    from llm4rec.data.privacy import pseudonym_key
     from llm4rec.serving.bundle import bundles_root
     from llm4rec.serving.erasure import Places, erase_user
+    from llm4rec.settings import settings
 
     root = bundles or bundles_root()
     stores = [feedback_db or root / "feedback.sqlite"]
     places = Places([root], stores) if bundles or feedback_db else Places.everywhere([root], stores)
-    key = pseudonym_key(key_file) if key_file is not None or os.environ.get(KEY_VARIABLE) else None
+    key = pseudonym_key(key_file) if key_file is not None or settings().pseudonym_key else None
     erasure = erase_user(user, places, key, refit)
     console.print(f"[bold]user {escape(user)}[/]")
     for line in erasure.lines():
@@ -70,11 +70,13 @@ def serve(
 ) -> None:
     """Serve recommendations over HTTP (the quickstart's ml-100k model unless --model-dir). Reads
     need a key with the read scope unless --open-reads; see the README's security model."""
-    use_encoder(None, encoder_backend)
     from llm4rec.cli.serve import check_open_reads, resolve_served_bundle, run_server
+    from llm4rec.extras import require
 
-    if policy is not None:
-        check_policies([policy])
-    check_open_reads(open_reads, host)
-    run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize,
-               cache_size, policy, open_reads)
+    require("serve", "llm4rec serve")
+    with encoder_settings(None, encoder_backend):
+        if policy is not None:
+            check_policies([policy])
+        check_open_reads(open_reads, host)
+        run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize,
+                   cache_size, policy, open_reads)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from llm4rec.cli.app import app
 from llm4rec.cli.console import console, show_report, write_json
-from llm4rec.cli.options import EncoderBackend, SkipBad, SplitDir, check_policies, data_source, use_encoder
+from llm4rec.cli.options import EncoderBackend, SkipBad, SplitDir, check_policies, data_source, encoder_settings
 from llm4rec.data.load import load_split
 
 
@@ -90,44 +90,44 @@ def simulate(
     from llm4rec.simulation.users import UserModelConfig
     from llm4rec.simulation.world import WorldConfig, build_world
 
-    use_encoder(None, encoder_backend)
-    names = check_policies([p.strip() for p in policies.split(",") if p.strip()])
-    source = "ml-100k" if split_dir is None and data is None else data_source(split_dir, data)
-    made, load_report = load_split(source, skip_bad_rows=skip_bad_rows)
-    show_report(load_report)
-    started = time.perf_counter()
-    world_config = WorldConfig(model=model, pool=pool, max_users=max_users)
-    world = build_world(made.train_valid().concat(made.test), made.catalog, world_config)
-    console.print(f"simulating {world.n_users:,} users of {made.name}, {rounds} rounds x {seeds} seeds, "
-                  f"slates of {k} from {world.candidates.shape[1]} {model} candidates")
-    user_model = UserModelConfig()
-    runs = run_policies(world, names, rounds, seeds, k, user_model)
-    results = summarize_runs(runs)
-    details = {"command": "llm4rec " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "data": made.name,
-               "rounds": rounds, "seeds": seeds, "k": k, "world": asdict(world_config),
-               "user_model": asdict(user_model), "off_policy_pool": off_policy_pool}
-    if "greedy" in names and seeds > 1:
-        details["paired_vs_greedy"] = paired_differences(runs, "greedy")
-    if off_policy_rounds:
-        details["off_policy"] = off_policy_check(world, names, off_policy_rounds, seeds, k, user_model,
-                                                 pool=off_policy_pool)
-    details["seconds"] = round(time.perf_counter() - started, 1)
-    write_json(out, results)
-    write_json(out.with_suffix(".details.json"), details)
-    html_path = write_simulation_report(results, details, report or out.with_suffix(".html"))
-    table = Table(title=f"{made.name}: {rounds} rounds, mean over {seeds} seeds")
-    for column in ("policy", "clicks/user", "mean CTR", "coverage", "Gini", "entropy", "retention"):
-        table.add_column(column, justify="right")
-    for name, entry in results.items():
-        table.add_row(name, f"{entry['cumulative_clicks'][-1]:.2f}", f"{sum(entry['ctr']) / rounds:.4f}",
-                      f"{entry['coverage'][-1]:.3f}", f"{entry['gini'][-1]:.3f}", f"{entry['entropy'][-1]:.3f}",
-                      f"{entry['retention'][-1]:.3f}")
-    console.print(table)
-    for name, difference in details.get("paired_vs_greedy", {}).items():
-        console.print(f"{name} - greedy, same seeds: " + ", ".join(
-            f"{metric} {d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]"
-            for metric, d in difference.items()))
-    for name, check in details.get("off_policy", {}).items():
-        console.print(f"off-policy {name}: true CTR {check['truth']['mean']:.4f}; " + ", ".join(
-            f"{e} {check[e]['mean']:.4f}{'' if ok else ' (outside)'}" for e, ok in check["within"].items()))
-    console.print(f"wrote {out}, {out.with_suffix('.details.json')} and {html_path} ({details['seconds']:.0f} s)")
+    with encoder_settings(None, encoder_backend):
+        names = check_policies([p.strip() for p in policies.split(",") if p.strip()])
+        source = "ml-100k" if split_dir is None and data is None else data_source(split_dir, data)
+        made, load_report = load_split(source, skip_bad_rows=skip_bad_rows)
+        show_report(load_report)
+        started = time.perf_counter()
+        world_config = WorldConfig(model=model, pool=pool, max_users=max_users)
+        world = build_world(made.train_valid().concat(made.test), made.catalog, world_config)
+        console.print(f"simulating {world.n_users:,} users of {made.name}, {rounds} rounds x {seeds} seeds, "
+                      f"slates of {k} from {world.candidates.shape[1]} {model} candidates")
+        user_model = UserModelConfig()
+        runs = run_policies(world, names, rounds, seeds, k, user_model)
+        results = summarize_runs(runs)
+        details = {"command": "llm4rec " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "data": made.name,
+                   "rounds": rounds, "seeds": seeds, "k": k, "world": asdict(world_config),
+                   "user_model": asdict(user_model), "off_policy_pool": off_policy_pool}
+        if "greedy" in names and seeds > 1:
+            details["paired_vs_greedy"] = paired_differences(runs, "greedy")
+        if off_policy_rounds:
+            details["off_policy"] = off_policy_check(world, names, off_policy_rounds, seeds, k, user_model,
+                                                     pool=off_policy_pool)
+        details["seconds"] = round(time.perf_counter() - started, 1)
+        write_json(out, results)
+        write_json(out.with_suffix(".details.json"), details)
+        html_path = write_simulation_report(results, details, report or out.with_suffix(".html"))
+        table = Table(title=f"{made.name}: {rounds} rounds, mean over {seeds} seeds")
+        for column in ("policy", "clicks/user", "mean CTR", "coverage", "Gini", "entropy", "retention"):
+            table.add_column(column, justify="right")
+        for name, entry in results.items():
+            table.add_row(name, f"{entry['cumulative_clicks'][-1]:.2f}", f"{sum(entry['ctr']) / rounds:.4f}",
+                          f"{entry['coverage'][-1]:.3f}", f"{entry['gini'][-1]:.3f}", f"{entry['entropy'][-1]:.3f}",
+                          f"{entry['retention'][-1]:.3f}")
+        console.print(table)
+        for name, difference in details.get("paired_vs_greedy", {}).items():
+            console.print(f"{name} - greedy, same seeds: " + ", ".join(
+                f"{metric} {d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]"
+                for metric, d in difference.items()))
+        for name, check in details.get("off_policy", {}).items():
+            console.print(f"off-policy {name}: true CTR {check['truth']['mean']:.4f}; " + ", ".join(
+                f"{e} {check[e]['mean']:.4f}{'' if ok else ' (outside)'}" for e, ok in check["within"].items()))
+        console.print(f"wrote {out}, {out.with_suffix('.details.json')} and {html_path} ({details['seconds']:.0f} s)")

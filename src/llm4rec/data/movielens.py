@@ -16,7 +16,7 @@ from llm4rec.data.parsing import parse_interactions, parse_timestamps
 from llm4rec.data.report import LoadReport
 from llm4rec.data.tables import read_table
 from llm4rec.errors import DataError
-from llm4rec.paths import cache_root
+from llm4rec.settings import cache_root
 
 RECBOLE_WHEEL = "recbole-1.2.1-py3-none-any.whl"
 RECBOLE_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 from pathlib import Path
 
@@ -46,7 +45,11 @@ def scrub_pii(text: str) -> str:
 
 def pseudonym_key(key_file: Path | None = None) -> bytes:
     """The HMAC key: from `key_file`, else from $LLM4REC_PSEUDONYM_KEY; never a default."""
-    key = Path(key_file).read_text().strip() if key_file is not None else os.environ.get(KEY_VARIABLE, "")
+    from llm4rec.settings import settings
+
+    configured = settings().pseudonym_key
+    key = Path(key_file).read_text().strip() if key_file is not None else (
+        configured.get_secret_value() if configured is not None else "")
     if len(key) < 16:
         raise ConfigError(f"Pseudonymising needs a secret key of at least 16 characters in ${KEY_VARIABLE} or a "
                           "key file (for example `python -c 'import secrets; print(secrets.token_hex(32))'`).")

@@ -8,7 +8,7 @@ from typing import Any
 
 from llm4rec.data.splits import Split
 from llm4rec.evaluation.ranking import EvalCases, Evaluation, evaluate
-from llm4rec.models.base import Recommender
+from llm4rec.models.base import FitCache, Recommender
 from llm4rec.models.registry import model_class
 from llm4rec.progress import track
 
@@ -55,8 +55,9 @@ def tune_and_test(
         grid = grid[:1]  # nothing to tune on: the first (default) setting, still evaluated
     tuning: list[dict[str, Any]] = []
     best, best_valid = grid[0], {}
+    cache = FitCache()  # this run's shared sub-fits, dropped with it
     for params in track(grid, f"tuning {name}", enabled=progress and len(grid) > 1):
-        model = cls(**params).fit(split.train, split.catalog)
+        model = cls(**params).fit(split.train, split.catalog, cache)
         figures = evaluate(model, valid_cases, ks, ray=ray).summary if len(valid_cases) else {}
         tuning.append({"params": params, metric: figures.get(metric)})
         if len(tuning) == 1 or figures[metric] > best_valid[metric]:

@@ -11,7 +11,6 @@ chat endpoint given by URL.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from llm4rec.data.ids import IdMap
 from llm4rec.errors import ConfigError
 from llm4rec.explain.evidence import Evidence
 from llm4rec.explain.sentences import article_first
+from llm4rec.settings import settings
 
 SYSTEM = ("You explain a recommendation to a user in one short sentence that starts with \"You might enjoy\" "
           "and names the recommended title. Use only the facts given; name no other title.")
@@ -48,13 +48,12 @@ class LocalLanguageModel:
     def __init__(self, path: str | Path | None = None, max_new_tokens: int = 48) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never a hub download
         path = Path(path) if path is not None else _default_gguf()
         if not path.exists():
             raise ConfigError(f"Language model not found: {path}")
         folder, gguf = (path.parent, {"gguf_file": path.name}) if path.suffix == ".gguf" else (path, {})
-        self.tokenizer = AutoTokenizer.from_pretrained(folder, **gguf)
-        self.model = AutoModelForCausalLM.from_pretrained(folder, **gguf).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **gguf)  # never a download
+        self.model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **gguf).eval()
         self.max_new_tokens = max_new_tokens
 
     def complete(self, system: str, user: str) -> str:
@@ -91,7 +90,8 @@ class OpenAICompatible:
 def language_model(spec: str | None) -> LanguageModel:
     """An http(s) URL -> OpenAICompatible; a path -> LocalLanguageModel; None -> the default."""
     if spec is not None and spec.startswith(("http://", "https://")):
-        return OpenAICompatible(spec, api_key=os.environ.get("LLM4REC_LLM_API_KEY"))
+        key = settings().llm_api_key
+        return OpenAICompatible(spec, api_key=key.get_secret_value() if key is not None else None)
     return LocalLanguageModel(spec)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -52,6 +52,23 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return items, np.take_along_axis(scores, items, axis=1)
 
 
+class FitCache:
+    """Sub-models fitted during one tuning run and shared by its settings (the hybrid's EASE
+    solve, the same for every text weight). The run creates it and drops it with itself; it keeps
+    the `keep` most recent entries, since each may be a dense items x items matrix."""
+
+    def __init__(self, keep: int = 1) -> None:
+        self.keep = keep
+        self._entries: dict[tuple, Any] = {}
+
+    def get_or_fit(self, key: tuple, fit: Callable[[], Any]) -> Any:
+        if key not in self._entries:
+            self._entries[key] = fit()
+            while len(self._entries) > self.keep:
+                self._entries.pop(next(iter(self._entries)))
+        return self._entries[key]
+
+
 class Recommender(ABC):
     """Fit on interactions, then score or recommend for batches of user histories.
 
@@ -62,7 +79,9 @@ class Recommender(ABC):
     """
 
     name: ClassVar[str]
-    reads_text: ClassVar[bool] = False
+    reads_text: ClassVar[bool] = False  # it reads the item catalogue's text by default
+    encodes_text: ClassVar[bool] = False  # it can use a sentence encoder (takes `text_model`)
+    reads_weights: ClassVar[bool] = False  # it can learn from confidence weights (takes `weighted`)
     learns_from_users: ClassVar[bool] = True  # its learned arrays depend on training users (forgetting refits)
     Config: ClassVar[type[ModelConfig]] = ModelConfig
 
@@ -84,8 +103,10 @@ class Recommender(ABC):
         return self.config.model_dump()
 
     @abstractmethod
-    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
-        """Learn from interactions (and the catalogue if the model reads it)."""
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
+            cache: FitCache | None = None) -> Self:
+        """Learn from interactions (and the catalogue if the model reads it); `cache`, a tuning
+        run's, lets a model share sub-fits between the settings of the run."""
 
     @abstractmethod
     def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:

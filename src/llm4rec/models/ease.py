@@ -12,7 +12,7 @@ from pydantic import Field
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.errors import ConfigError
-from llm4rec.models.base import Recommender, history_matrix
+from llm4rec.models.base import FitCache, Recommender, history_matrix
 from llm4rec.models.differential_privacy import PrivacyConfig
 
 MAX_ITEMS = 25_000  # ~12.5 GB while fitting: the most a 24 GB machine can hold safely
@@ -32,13 +32,15 @@ class EASE(Recommender):
     """
 
     name = "ease"
+    reads_weights = True
     Config = EASEConfig
 
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
         return [{"l2": l2} for l2 in (20.0, 50.0, 150.0, 400.0, 1000.0, 3000.0)]
 
-    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
+            cache: FitCache | None = None) -> Self:
         if interactions.n_items > MAX_ITEMS:
             raise ConfigError(
                 f"EASE needs ~{20 * interactions.n_items**2 / 1e9:.0f} GB for {interactions.n_items:,} items "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any, Self
 
 import numpy as np
@@ -12,7 +11,7 @@ from pydantic import Field
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
-from llm4rec.models.base import ModelConfig, Recommender
+from llm4rec.models.base import FitCache, ModelConfig, Recommender
 from llm4rec.models.ease import EASE
 from llm4rec.models.text_content import TextContent
 
@@ -20,13 +19,6 @@ from llm4rec.models.text_content import TextContent
 def row_zscore(scores: np.ndarray) -> np.ndarray:
     """Standardise each row so two models' scores are on one scale before blending."""
     return (scores - scores.mean(axis=1, keepdims=True)) / (scores.std(axis=1, keepdims=True) + 1e-9)
-
-
-@lru_cache(maxsize=1)
-def _fit_ease(interactions: Interactions, l2: float) -> EASE:
-    """EASE for these interactions (hashed by identity); tuning tries several text weights
-    per l2, and the cubic-cost EASE fit is the expensive part, so the last one is kept."""
-    return EASE(l2=l2).fit(interactions)
 
 
 class HybridConfig(ModelConfig):
@@ -42,18 +34,21 @@ class HybridBlend(Recommender):
     runs as EASE alone."""
 
     name = "hybrid"
-    reads_text = True
+    reads_text = encodes_text = True
     Config = HybridConfig
 
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
-        # l2 outermost: consecutive settings share one EASE fit (see _fit_ease).
+        # l2 outermost: consecutive settings share one EASE fit through the tuning run's FitCache.
         return [{"l2": l2, "text_weight": w, "half_life": h}
                 for l2 in (20.0, 150.0, 1000.0) for w in (0.1, 0.3, 1.0, 3.0, 10.0) for h in (0.25, 2.0)]
 
-    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
+            cache: FitCache | None = None) -> Self:
+        """`cache` (a tuning run's) shares the cubic-cost EASE solve between text weights."""
         c = self.config
-        self.ease_ = _fit_ease(interactions, c.l2)
+        fit_ease = lambda: EASE(l2=c.l2).fit(interactions)  # noqa: E731
+        self.ease_ = fit_ease() if cache is None else cache.get_or_fit(("ease", id(interactions), c.l2), fit_ease)
         self.text_ = None
         if catalog is None:
             warnings.warn("hybrid: no item catalogue (items.tsv), so it runs as EASE alone", stacklevel=2)

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
-from llm4rec.models.base import Recommender, history_matrix
+from llm4rec.models.base import FitCache, Recommender, history_matrix
 from llm4rec.models.differential_privacy import PrivacyConfig
 
 BLOCK_ELEMENTS = 20_000_000  # a block holds this many / n_items items: at most 20M co-occurrences (~240 MB)
@@ -40,13 +40,15 @@ class ItemKNN(Recommender):
     """score(u, j) = sum over the user's items i of sim(i, j), sim kept for j's top-k i."""
 
     name = "itemknn"
+    reads_weights = True
     Config = ItemKNNConfig
 
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
         return [{"k": k, "shrink": s} for k in (50, 100, 200, 400) for s in (0.0, 10.0, 100.0)]
 
-    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
+            cache: FitCache | None = None) -> Self:
         matrix = interactions.matrix(binary=not self.config.weighted).tocsr()
         by_item = matrix.T.tocsr()
         n_items = interactions.n_items

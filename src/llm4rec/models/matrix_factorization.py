@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
-from llm4rec.models.base import ModelConfig, Recommender
+from llm4rec.models.base import FitCache, ModelConfig, Recommender
 from llm4rec.models.negatives import NegativeSampler, Strategy
 from llm4rec.progress import track
 
@@ -54,7 +54,8 @@ class _ImplicitMF(Recommender):
     def _training_matrix(self, interactions: Interactions) -> sp.csr_matrix:
         return interactions.matrix()
 
-    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
+            cache: FitCache | None = None) -> Self:
         # implicit runs its own threads; a second BLAS thread pool underneath only slows it.
         with threadpool_limits(1, "blas"):
             model = self._make()
@@ -70,7 +71,7 @@ class _ImplicitMF(Recommender):
         confidence = self._fold_in_weight()
         seen = factors[np.unique(history)]
         system = factors.T @ factors + (confidence - 1) * seen.T @ seen
-        system += max(getattr(self.config, "regularization", 0.0), 1e-3) * np.eye(len(system))
+        system += max(self.config.regularization, 1e-3) * np.eye(len(system))  # every factor model has one
         return np.linalg.solve(system, confidence * seen.sum(axis=0))
 
     def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
@@ -103,6 +104,7 @@ class ALS(_ImplicitMF):
     """Implicit-feedback ALS (Hu, Koren & Volinsky 2008) via implicit's CPU kernel."""
 
     name = "als"
+    reads_weights = True
     Config = ALSConfig
 
     @classmethod
@@ -176,13 +178,15 @@ class SampledBPR(_ImplicitMF):
     """
 
     name = "bpr-sampled"
+    reads_weights = encodes_text = True  # the encoder draws hard negatives
     Config = SampledBPRConfig
 
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
         return [{"regularization": r} for r in (1e-3, 1e-2)]
 
-    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
+            cache: FitCache | None = None) -> Self:
         import torch
 
         c = self.config

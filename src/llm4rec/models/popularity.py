@@ -9,7 +9,7 @@ import numpy as np
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
-from llm4rec.models.base import Recommender
+from llm4rec.models.base import FitCache, Recommender
 
 
 class Popularity(Recommender):
@@ -17,7 +17,8 @@ class Popularity(Recommender):
 
     name = "pop"
 
-    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
+            cache: FitCache | None = None) -> Self:
         self.counts_ = np.asarray(interactions.matrix().sum(axis=0)).ravel().astype(np.float32)
         self.n_items_ = interactions.n_items
         return self

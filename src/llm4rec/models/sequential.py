@@ -16,7 +16,7 @@ from torch import nn
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
-from llm4rec.models.base import ModelConfig, Recommender
+from llm4rec.models.base import FitCache, ModelConfig, Recommender
 from llm4rec.models.item_features import side_features, text_vectors
 from llm4rec.models.negatives import NegativeSampler, Strategy
 from llm4rec.progress import track
@@ -143,6 +143,7 @@ class SequentialRecommender(Recommender):
     """
 
     name = "sasrec"
+    encodes_text = reads_weights = True  # use_text=True reads text; weighted=True reads weights
     Config = SequentialConfig
 
     def _modalities(self, interactions: Interactions, catalog: ItemCatalog | None) -> list[np.ndarray]:
@@ -168,7 +169,8 @@ class SequentialRecommender(Recommender):
         self._frozen_table: torch.Tensor | None = None  # set by _freeze when training ends
         self.n_items_ = n_items
 
-    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
+            cache: FitCache | None = None) -> Self:
         c = self.config
         known = interactions.item_counts() > 0
         self.known_items_ = np.flatnonzero(known) + 1  # shifted: 0 is padding

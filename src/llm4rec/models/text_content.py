@@ -10,7 +10,7 @@ from pydantic import Field
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
-from llm4rec.models.base import ModelConfig, Recommender
+from llm4rec.models.base import FitCache, ModelConfig, Recommender
 from llm4rec.models.item_features import text_vectors
 from llm4rec.profiles.vectors import profile_vectors
 
@@ -29,7 +29,7 @@ class TextContent(Recommender):
     """
 
     name = "text"
-    reads_text = True
+    reads_text = encodes_text = True
     learns_from_users = False  # item vectors come from item text alone (a fine-tuned encoder is its own folder)
     Config = TextConfig
 
@@ -44,7 +44,8 @@ class TextContent(Recommender):
         model.item_vectors_, model.n_items_ = item_vectors, len(item_vectors)
         return model
 
-    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None) -> Self:
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
+            cache: FitCache | None = None) -> Self:
         c = self.config
         self.item_vectors_ = text_vectors(catalog, interactions.items, c.text_model, c.template, self.name)
         self.n_items_ = interactions.n_items

@@ -31,7 +31,7 @@ from llm4rec.data.tables import read_table
 from llm4rec.errors import ConfigError
 from llm4rec.models.base import ARRAYS, MANIFEST, Recommender
 from llm4rec.models.registry import load_model
-from llm4rec.paths import cache_root
+from llm4rec.settings import cache_root
 
 FORMAT = "llm4rec-bundle/1"
 

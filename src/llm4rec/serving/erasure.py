@@ -18,9 +18,9 @@ from llm4rec import artefacts
 from llm4rec.errors import ConfigError
 from llm4rec.models.base import MANIFEST
 from llm4rec.models.registry import create_model, model_class
-from llm4rec.paths import cache_root
 from llm4rec.serving.bundle import Bundle, all_bundles, forget_user_in_bundle, load_bundle, save_bundle
 from llm4rec.serving.feedback_store import FeedbackStore
+from llm4rec.settings import cache_root
 
 
 @dataclass

