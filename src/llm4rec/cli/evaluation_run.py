@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llm4rec.cli.console import console, fail, results_table, settings_lines, write_json
-from llm4rec.cli.options import load_data, weighted_grid
+from llm4rec.cli.options import choose_text_encoder, load_data, weighted_grid, with_encoder
 from llm4rec.data.splits import Split
 from llm4rec.errors import Llm4RecError
 from llm4rec.evaluation.protocol import ModelResult, tune_and_test
 from llm4rec.evaluation.report import details, markdown_report
 from llm4rec.models.registry import MODELS
 from llm4rec.serving.bundle import bundles_root, save_bundle
+from llm4rec.text.encoder import default_backend, encoder_name
 
 if TYPE_CHECKING:
     from llm4rec.feedback.weights import FeedbackConfig
@@ -39,10 +40,11 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
     console.print(f"[bold]{split.name}[/]: {split.train.n_users:,} users, {split.train.n_items:,} items; "
                   f"train {len(split.train):,} / valid {len(split.valid):,} / test {len(split.test):,} rows")
     results = []
+    chosen, language = choose_text_encoder(split.catalog)
     for name in names:
         started = time.perf_counter()
         try:
-            grid = weighted_grid(name) if mining else None
+            grid = with_encoder(name, weighted_grid(name) if mining else None, chosen)
             result = tune_and_test(name, split, grid=grid, progress=True, ray=ray)
         except Llm4RecError as error:
             if not skip_failing:
@@ -52,14 +54,15 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
         console.print(f"  {name}: test NDCG@10 {result.test['NDCG@10']:.4f}, HR@10 {result.test['HR@10']:.4f} "
                       f"({time.perf_counter() - started:.1f} s with tuning)")
         results.append(result)
+    encoder = encoder_name(chosen) if any(MODELS[r.name].encodes_text for r in results) else None
     if not results:
         fail("no model could run on this data; see the notes above")
     write_json(out, {r.name: r.contract() for r in results})
     extra = details(results)
-    from llm4rec.text.encoder import default_backend, resolve_model_path
-
-    if any(MODELS[r.name].encodes_text for r in results):  # the encoder the text-aware rows used
-        extra["encoder"], extra["encoder_backend"] = str(resolve_model_path(None)), default_backend()
+    if encoder is not None:  # the encoder the text-aware rows used
+        extra["encoder"], extra["encoder_backend"] = encoder, default_backend()
+    if language is not None:
+        extra["text_language"] = language
     if mining:
         extra["feedback_mining"] = mining
     write_json(out.with_suffix(".details.json"), extra)

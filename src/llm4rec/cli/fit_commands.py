@@ -26,6 +26,7 @@ from llm4rec.cli.options import (
     RayAddress,
     SkipBad,
     SplitDir,
+    choose_text_encoder,
     data_source,
     encoder_settings,
     load_data,
@@ -121,7 +122,7 @@ def train(
 ) -> None:
     """Fit a model on all of the data and save it as a new versioned bundle to serve (with
     --mine-feedback, on mined weights; the mining settings are saved in the bundle)."""
-    with encoder_settings(encoder, encoder_backend) as chosen:
+    with encoder_settings(encoder, encoder_backend):
         from llm4rec.serving.bundle import bundles_root, save_bundle
 
         settings = parse_params(params)
@@ -135,15 +136,17 @@ def train(
         made, mining = load_data(data_source(split_dir, data), "loo", skip_bad_rows, catalog, feedback)
         if mining and reads_weights(model):
             settings = settings | {"weighted": True}
-        if encoder is not None and MODELS[model].encodes_text:
-            settings = settings | {"text_model": chosen.encoder}  # recorded in the bundle
+        text_encoder, _ = choose_text_encoder(made.catalog)  # --encoder, else by the text's language
+        if MODELS[model].encodes_text and text_encoder is not None and (
+                encoder is not None or settings.get("text_model") is None):
+            settings = settings | {"text_model": text_encoder}  # recorded in the bundle
         made = private_split(made, pseudonymize, key_file)
         everything = made.train_valid().concat(made.test)
         started = time.perf_counter()
         fitted = create_model(model, **settings).fit(everything, made.catalog)
         metrics["fit_seconds"] = round(time.perf_counter() - started, 3)
         folder = save_bundle(fitted, everything, made.catalog, out or bundles_root(), metrics, made.name,
-                             feedback=mining or None, pseudonymized=pseudonymize)
+                             feedback=mining or None, pseudonymized=pseudonymize, text_encoder=text_encoder)
         console.print(f"fitted {model} on {len(everything):,} interactions in {metrics['fit_seconds']:.1f} s; "
                       f"bundle written to {folder}")
 

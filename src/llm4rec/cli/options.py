@@ -11,6 +11,8 @@ import typer
 from rich.markup import escape
 
 from llm4rec.cli.console import console, fail, show_report
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.ids import IdMap
 from llm4rec.data.load import load_split
 from llm4rec.data.splits import SPLITTERS, Split
 from llm4rec.models.registry import MODELS
@@ -40,22 +42,23 @@ FeedbackConfigFile = Annotated[Path | None, typer.Option(
     help="JSON of feedback-mining settings (see docs/feedback.md); implies --mine-feedback")]
 
 
-Encoder = Annotated[Path | None, typer.Option(
-    help="text encoder of every text-aware model: a local sentence-transformers folder or one written by "
-         "`llm4rec finetune` (default all-MiniLM-L6-v2)")]
+Encoder = Annotated[str | None, typer.Option(
+    help="text encoder of every text-aware model: all-MiniLM-L6-v2 (English), use-multilingual (16 languages "
+         "incl. Chinese), a local sentence-transformers folder or one written by `llm4rec finetune` (default: "
+         "chosen by the language of the item text)")]
 RayAddress = Annotated[str | None, typer.Option(
     help="run the batch work on Ray: 'auto' (a running cluster, else a local one) or an address such as "
          "ray://head:10001")]
 
 
-def encoder_settings(encoder: Path | None = None, backend: str | None = None,
+def encoder_settings(encoder: str | None = None, backend: str | None = None,
                      ray: str | None = None) -> AbstractContextManager[Settings]:
     """The settings the command's code runs under: `encoder` and `backend` as every text
     encoder's defaults (models, queries), `ray` for large encoding batches; None leaves a
     setting as the environment has it."""
-    from llm4rec.text.encoder import check_backend, resolve_model_path
+    from llm4rec.text.encoder import check_backend, encoder_id
 
-    return overridden(encoder=str(resolve_model_path(encoder.resolve())) if encoder is not None else None,
+    return overridden(encoder=encoder_id(encoder) if encoder is not None else None,
                       encoder_backend=check_backend(backend) if backend is not None else None, ray=ray)
 
 
@@ -81,6 +84,35 @@ def mining_settings(mine: bool, config_file: Path | None) -> FeedbackConfig | No
     from llm4rec.feedback.weights import read_feedback_config
 
     return read_feedback_config(config_file)
+
+
+def choose_text_encoder(catalog: ItemCatalog | None) -> tuple[str | None, dict | None]:
+    """The encoder the text-aware models fit with on this catalogue: the one chosen (--encoder,
+    $LLM4REC_ENCODER), else one suited to the language of the item text (the multilingual one for
+    Chinese, say; said on the console), else None for the default; and what was detected."""
+    from llm4rec.settings import settings
+
+    if catalog is None:
+        return settings().encoder, None
+    from llm4rec.text.languages import detect, suitable_encoder
+    from llm4rec.text.templates import ItemTextTemplate
+
+    found = detect(ItemTextTemplate().render(catalog, IdMap(catalog.frame.index.astype(str).tolist())))
+    record = found.as_dict()
+    chosen = suitable_encoder(found.language) if settings().encoder is None else None
+    if chosen is not None:
+        console.print(f"[yellow]note:[/] the item text is mostly {found.language!r} ({found.share:.0%} of its "
+                      f"letters): the text-aware models use the {chosen} encoder (--encoder to choose another)")
+        record["encoder_chosen"] = chosen
+    return settings().encoder or chosen, record
+
+
+def with_encoder(name: str, grid: list[dict] | None, encoder: str | None) -> list[dict] | None:
+    """The model's grid (its search space by default) with `text_model` set, for models that take
+    one, so results and bundles record the encoder and `train --params-from` reproduces it."""
+    if encoder is None or not MODELS[name].encodes_text:
+        return grid
+    return [params | {"text_model": encoder} for params in (grid or MODELS[name].search_space())]
 
 
 def load_data(source: str, protocol: str, skip_bad_rows: bool, catalog: Path | None,

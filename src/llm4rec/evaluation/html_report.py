@@ -116,14 +116,15 @@ def embedding_map(vectors: np.ndarray, labels: list[str]) -> str:
 
 
 def user_card(model: Recommender, interactions: Interactions, catalog: ItemCatalog | None, user_id: str,
-              history: np.ndarray, k: int = 5) -> str:
-    """A user's readable profile and top-k with explanations."""
-    profile = describe(readable_profile(history, interactions.items, catalog))
+              history: np.ndarray, k: int = 5, language: str = "en") -> str:
+    """A user's readable profile and top-k with explanations, in `language`."""
+    profile = describe(readable_profile(history, interactions.items, catalog), language)
     items = model.recommend([history], k)[0][0]
-    explained = explain_recommendations(model, interactions, catalog, user_id, history, items)
+    explained = explain_recommendations(model, interactions, catalog, user_id, history, items, language)
     rows = "".join(f"<li><b>{html.escape(e['title'])}</b> <span class='muted'>({e['score']:.3f})</span>"
                    f"<div class='why'>{html.escape(e['explanation'])}</div></li>" for e in explained["recommendations"])
-    return (f"<div class='card'><h3>user {html.escape(user_id)}</h3><p>{html.escape(profile)}</p>"
+    heading = f"用户 {html.escape(user_id)}" if language == "zh" else f"user {html.escape(user_id)}"
+    return (f"<div class='card'><h3>{heading}</h3><p>{html.escape(profile)}</p>"
             f"<ol>{rows}</ol></div>")
 
 
@@ -137,8 +138,9 @@ def metrics_table(results: dict[str, Any]) -> str:
 
 
 def write_report(results_path: Path, model: Recommender, interactions: Interactions, catalog: ItemCatalog | None,
-                 out: Path, n_users: int = 6, seed: int = 0) -> Path:
-    """The report for an `evaluate` results JSON (details beside it) and a served model."""
+                 out: Path, n_users: int = 6, seed: int = 0, language: str = "en") -> Path:
+    """The report for an `evaluate` results JSON (details beside it) and a served model; the
+    user cards (profiles, explanations) in `language`, which the page's `lang` names."""
     results = json.loads(results_path.read_text())
     details_path = results_path.with_suffix(".details.json")
     details = json.loads(details_path.read_text()) if details_path.exists() else {}
@@ -161,9 +163,9 @@ def write_report(results_path: Path, model: Recommender, interactions: Interacti
         labels = catalog.aligned(interactions.items)[column].fillna("").astype(str).str.split("|").str[0].tolist()
         vectors = text_vectors(catalog, interactions.items, None, None, "report")
         sections += ["<h2>Item map</h2>", embedding_map(vectors, labels)]
-    sections += ["<h2>Users</h2>"] + [user_card(model, interactions, catalog, uid, histories[u])
+    sections += ["<h2>Users</h2>"] + [user_card(model, interactions, catalog, uid, histories[u], language=language)
                                        for u, uid in zip(users, user_ids, strict=True)]
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>llm4rec report</title>"
+    out.write_text(f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'><title>llm4rec report</title>"
                    f"<style>{STYLE}</style></head><body>{''.join(sections)}</body></html>")
     return out

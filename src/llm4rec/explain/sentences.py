@@ -14,6 +14,7 @@ from llm4rec.data.ids import IdMap
 from llm4rec.data.interactions import Interactions
 from llm4rec.explain.evidence import Evidence, explain
 from llm4rec.models.base import Recommender
+from llm4rec.text.vocabulary import translate
 
 LANGUAGES = ("en", "zh")
 PHRASES = {
@@ -60,7 +61,8 @@ def sentence(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, lang
     words = PHRASES[language]
     titles = [words["title"].format(t) for t in _titles([items.ids[i] for i in evidence.history_items], catalog)]
     reason = words["liked"].format(_join(titles, language)) if titles else words["fallback"]
-    parts = [words["also"].format(_join(evidence.attributes, language))] if evidence.attributes else []
+    attributes = [translate(a, language) for a in evidence.attributes]  # known genres in the reader's language
+    parts = [words["also"].format(_join(attributes, language))] if attributes else []
     if evidence.keywords:
         parts.append(words["about"].format(_join(evidence.keywords, language)))
     if evidence.popularity_percentile >= HEAD_PERCENTILE:

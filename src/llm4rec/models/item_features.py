@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -65,7 +67,25 @@ def text_vectors(catalog: ItemCatalog | None, items: IdMap, text_model: str | No
             hint="Add an items.tsv (item_id plus text columns) to the split directory, or pass a "
             "catalogue file; the ID-only models (pop, itemknn, ease, als, bpr, sasrec) need none.",
         )
-    from llm4rec.text.encoder import TextEncoder
+    from llm4rec.text.encoder import TextEncoder, encoder_name
     from llm4rec.text.templates import ItemTextTemplate, item_embeddings
 
-    return item_embeddings(TextEncoder(text_model), catalog, items, ItemTextTemplate(template))
+    rendered = ItemTextTemplate(template)
+    warn_about_text(rendered.render(catalog, items), encoder_name(text_model), model_name)
+    return item_embeddings(TextEncoder(text_model), catalog, items, rendered)
+
+
+def warn_about_text(texts: list[str], encoder: str, model_name: str) -> None:
+    """Warn when most items have no text, or when the text is in a language the encoder does not
+    cover (an English encoder meeting Chinese gives rankings no better than chance)."""
+    from llm4rec.text.languages import EMPTY_WARNING, covers, detect, suitable_encoder
+
+    found = detect(texts)
+    if found.empty_share > EMPTY_WARNING:
+        warnings.warn(f"{model_name}: {found.empty_share:.0%} of the items have no text, so the text model "
+                      "has little to go on; add text columns to items.tsv or use an ID-only model", stacklevel=3)
+    if covers(encoder, found.language) is False:
+        better = suitable_encoder(found.language)
+        warnings.warn(f"{model_name}: the item text is mostly {found.language!r} ({found.share:.0%} of its letters), "
+                      f"which the {encoder} encoder does not cover"
+                      + (f"; pass --encoder {better} (text_model={better!r})" if better else ""), stacklevel=3)

@@ -14,6 +14,7 @@ from llm4rec.data.ids import IdMap
 from llm4rec.data.privacy import scrub_pii
 from llm4rec.data.splits import Split
 from llm4rec.profiles.vectors import recency_weights
+from llm4rec.text.vocabulary import translate
 
 STOPWORDS = {
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is", "it", "its",
@@ -25,9 +26,25 @@ RECENT_ITEMS = 10  # the window compared with the whole history for a shift of t
 SHIFT_MIN = 0.1  # share gained in that window to count as a shift
 
 
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CHINESE_STOPWORDS = {"的", "了", "和", "是", "在", "与", "及", "等", "将", "对", "为", "中", "也", "被", "把", "或"}
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-case words of three or more letters, stopwords left out."""
-    return [t for t in re.findall(r"[a-z][a-z'-]{2,}", text.lower()) if t not in STOPWORDS]
+    """Lower-case words of three or more letters, stopwords left out; Chinese is segmented into
+    words with jieba (words of two or more characters)."""
+    latin = [t for t in re.findall(r"[a-z][a-z'-]{2,}", text.lower()) if t not in STOPWORDS]
+    if not CJK.search(text):
+        return latin
+    from llm4rec.extras import require
+
+    require("text", "Chinese keywords")
+    import jieba
+
+    jieba.setLogLevel(60)  # its dictionary-loading chatter would reach every command's output
+    chinese = [w for w in jieba.lcut(text) if len(w) >= 2 and all(CJK.fullmatch(c) for c in w)
+               and w not in CHINESE_STOPWORDS]
+    return latin + chinese
 
 
 def keywords(history_texts: list[str], weights: np.ndarray, catalogue_texts: list[str], top: int = 8) -> list[str]:
@@ -72,10 +89,10 @@ def describe(profile: dict[str, Any], language: str = "en") -> str:
     parts = []
     for key, entries in profile.items():
         if key.startswith("top_") and entries:
-            tops = [f"{e['value']} ({round(100 * e['weight'])} %)" for e in entries[:3]]
+            tops = [f"{translate(e['value'], language)} ({round(100 * e['weight'])} %)" for e in entries[:3]]
             parts.append(("主要喜欢 " if language == "zh" else "Mostly ") + ", ".join(tops))
         if key.startswith("recent_shift_") and entries:
-            rising = ", ".join(e["value"] for e in entries[:2])
+            rising = ", ".join(translate(e["value"], language) for e in entries[:2])
             parts.append(f"最近更多 {rising}" if language == "zh" else f"lately more {rising}")
     era = profile.get("typical_era")
     if era:

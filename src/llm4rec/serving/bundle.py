@@ -67,12 +67,14 @@ def data_fingerprint(interactions: Interactions) -> str:
 
 def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCatalog | None,
                 root: Path | str, metrics: dict[str, Any] | None = None, dataset: str = "",
-                feedback: dict[str, Any] | None = None, pseudonymized: bool = False) -> Path:
+                feedback: dict[str, Any] | None = None, pseudonymized: bool = False,
+                text_encoder: str | None = None) -> Path:
     """Write a new version of `model`'s bundle under root/<model name>/ and return its folder;
     `feedback` (the mining settings and report, when the weights were mined) goes into the
     manifest so the bundle says how its interactions were weighted; `pseudonymized` says its
-    user ids are keyed hashes (forgetting then needs the key). The root is recorded in the
-    artefact ledger so `llm4rec forget` finds it."""
+    user ids are keyed hashes (forgetting then needs the key); `text_encoder` is the encoder chosen
+    for the data's text (queries use it when the model itself reads no text). The root is
+    recorded in the artefact ledger so `llm4rec forget` finds it."""
     created = datetime.now(UTC)
     version = created.strftime("%Y%m%dT%H%M%S%fZ")
     final = Path(root) / model.name / version
@@ -94,6 +96,8 @@ def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCat
         "metrics": metrics or {},
         "feedback": feedback,
         "pseudonymized": pseudonymized,
+        "text_language": text_language(catalog, interactions),
+        "text_encoder": text_encoder,
         "created": created.isoformat(),
         "versions": {"llm4rec": llm4rec.__version__},
     }
@@ -101,6 +105,16 @@ def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCat
     staging.rename(final)
     artefacts.record("bundles", root)
     return final
+
+
+def text_language(catalog: ItemCatalog | None, interactions: Interactions) -> dict | None:
+    """The detected language of the item text (see text.languages), or None without a catalogue."""
+    if catalog is None:
+        return None
+    from llm4rec.text.languages import detect
+    from llm4rec.text.templates import ItemTextTemplate
+
+    return detect(ItemTextTemplate().render(catalog, interactions.items)).as_dict()
 
 
 def _is_bundle(folder: Path) -> bool:

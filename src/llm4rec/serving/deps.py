@@ -4,9 +4,9 @@ by scope (API keys with read / write / admin, rate limited per caller)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Depends, HTTPException, Request, Security
+from fastapi import Depends, Header, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
 
 from llm4rec.serving.engine import Engine
@@ -77,6 +77,20 @@ def require(scope: str) -> Callable[..., str]:
 
 
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+def reader_language(lang: Annotated[Literal["en", "zh"] | None, Query(
+                        description="language of explanations and summaries (else Accept-Language, else en)")] = None,
+                    accept_language: Annotated[str | None, Header()] = None) -> str:
+    """`?lang=`, else the first supported language in Accept-Language, else English."""
+    if lang is not None:
+        return lang
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in ("en", "zh"):
+            return code
+    return "en"
+
+
+LanguageDep = Annotated[str, Depends(reader_language)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ServedDep = Annotated[ServedModel, Depends(get_served)]
 CanRead = Annotated[str, Depends(require("read"))]

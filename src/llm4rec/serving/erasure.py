@@ -84,13 +84,14 @@ def erase_user(user_id: str, places: Places, key: bytes | None = None, refit: bo
     return erasure
 
 
-def write_served_report(results: Path, bundle: Bundle, out: Path) -> Path:
-    """The HTML report of `results` with user cards from `bundle`, recorded in the artefact
-    ledger so forgetting a user writes it again."""
+def write_served_report(results: Path, bundle: Bundle, out: Path, language: str = "en") -> Path:
+    """The HTML report of `results` with user cards from `bundle` in `language`, recorded in the
+    artefact ledger so forgetting a user writes it again."""
     from llm4rec.evaluation.html_report import write_report
 
-    written = write_report(results, bundle.model, bundle.interactions, bundle.catalog, out)
-    artefacts.record("report", written, results=Path(results).resolve(), bundle=bundle.path.resolve())
+    written = write_report(results, bundle.model, bundle.interactions, bundle.catalog, out, language=language)
+    artefacts.record("report", written, results=Path(results).resolve(), bundle=bundle.path.resolve(),
+                     language=language)
     return written
 
 
@@ -155,7 +156,7 @@ def _rewrite_reports(touched: list[Path], replaced: dict[Path, Path], erasure: E
             out.unlink()
             erasure.erased.append(f"report {out}: removed (its results file is gone)")
             continue
-        write_served_report(results, load_bundle(bundle_folder), out)
+        write_served_report(results, load_bundle(bundle_folder), out, entry.get("language", "en"))
         erasure.erased.append(f"report {out}: written again without the user")
 
 

@@ -10,7 +10,7 @@ the same methods, so the two doors give the same answers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -37,12 +37,13 @@ class Ranked:
     scores: list[float]
     model: str
     version: str
+    notes: tuple[str, ...] = ()  # what the reader should know about this list (an uncovered query language)
 
     def as_json(self, explanations: list[str] | None = None) -> dict[str, Any]:
         explanations = explanations or [None] * len(self.item_ids)
         items = [{"item_id": i, "title": t, "score": s, "explanation": e}
                  for i, t, s, e in zip(self.item_ids, self.titles, self.scores, explanations, strict=True)]
-        return {"items": items, "model": self.model, "model_version": self.version}
+        return {"items": items, "model": self.model, "model_version": self.version, "notes": list(self.notes)}
 
 
 @lru_cache(maxsize=2)
@@ -143,11 +144,32 @@ class ServedModel:
         item_vectors = self.query_vectors()
         model_scores = self.bundle.model.score([history], users=users)[0] if len(history) else None
         profile = profile_vectors([history], item_vectors)[0] if len(history) else None
-        query_vector = query_encoder(self.bundle.model.params.get("text_model")).encode([query])[0]
+        query_vector = query_encoder(self.text_encoder()).encode([query])[0]
         scores = query_scores(query_vector, item_vectors, model_scores, profile, query_weight)
         scores[history] = -np.inf
         items, top = top_k(scores[None, :], k)
-        return self.ranked(items[0], top[0])
+        return replace(self.ranked(items[0], top[0]), notes=self.query_notes(query))
+
+    def text_encoder(self) -> str | None:
+        """The encoder of the bundle's text: its model's, else the one chosen when it was trained,
+        else the one suited to the language it recorded for its item text, else the default."""
+        from llm4rec.text.languages import suitable_encoder
+
+        manifest = self.bundle.manifest
+        language = (manifest.get("text_language") or {}).get("language")
+        return self.bundle.model.params.get("text_model") or manifest.get("text_encoder") or suitable_encoder(language)
+
+    def query_notes(self, query: str) -> tuple[str, ...]:
+        """A note when the query's language is one the encoder does not cover."""
+        from llm4rec.text.encoder import encoder_name
+        from llm4rec.text.languages import covers, detect, suitable_encoder
+
+        language, encoder = detect([query]).language, encoder_name(self.text_encoder())
+        if covers(encoder, language) is not False:
+            return ()
+        better = suitable_encoder(language)
+        return (f"The query is in {language!r}, which the {encoder} encoder of this bundle does not cover, so the "
+                "list may not match it" + (f"; train with --encoder {better} for such queries" if better else ""),)
 
     def similar(self, item_id: str, k: int) -> Ranked:
         """Items most similar to one item: ANN/exact over the model's item vectors, or the
@@ -188,7 +210,7 @@ class ServedModel:
             from llm4rec.models.item_features import text_vectors
 
             self._query_vectors = text_vectors(self.bundle.catalog, self.bundle.interactions.items,
-                                               self.bundle.model.params.get("text_model"), None, "query")
+                                               self.text_encoder(), None, "query")
         return self._query_vectors
 
     # --- feedback ----------------------------------------------------------------------

@@ -62,6 +62,8 @@ class Recommendations(BaseModel):
     model: str
     model_version: str
     cached: bool = False
+    notes: list[str] = Field(default_factory=list, description="What to know about this list, e.g. a query in a "
+                             "language the encoder does not cover")
 
 
 class RecommendRequest(BaseModel):

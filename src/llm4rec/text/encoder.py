@@ -1,4 +1,6 @@
-"""A sentence-transformers encoder (default all-MiniLM-L6-v2, loaded offline) with a cache."""
+"""Sentence encoders behind one interface, with a cache: all-MiniLM-L6-v2 (the default, English),
+`use-multilingual` (Universal Sentence Encoder multilingual v3, 16 languages), any local
+sentence-transformers folder, or one written by `llm4rec finetune`; all loaded offline."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import numpy as np
 from llm4rec.errors import ConfigError
 from llm4rec.extras import require
 from llm4rec.settings import cache_root, settings
+from llm4rec.text import multilingual
 from llm4rec.text.tuned import TunedSentenceModel, fingerprint, is_tuned_folder
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -43,18 +46,33 @@ def resolve_model_path(model: str | Path | None) -> Path:
     """A local model folder: the settings' encoder ($LLM4REC_ENCODER, --encoder) or the default
     when `model` is None, any sentence-transformers / Hugging Face path, or a folder written by
     `llm4rec finetune`."""
-    if model is None:
-        model = settings().encoder or DEFAULT_MODEL
-    if str(model) == DEFAULT_MODEL:
+    model = encoder_name(model)
+    if model == DEFAULT_MODEL:
         return default_model_path()
+    if model == multilingual.NAME:
+        return multilingual.model_path()
     path = Path(model)
-    if not (path / "config.json").exists() and not is_tuned_folder(path):
+    known = (path / "config.json").exists() or is_tuned_folder(path) or multilingual.is_multilingual_folder(path)
+    if not known:
         raise ConfigError(
-            f"No local model at {path}: a folder with config.json (a sentence-transformers or "
-            "Hugging Face model) or one written by `llm4rec finetune` is needed; models are never "
-            "downloaded at run time."
+            f"No local model at {path}: {DEFAULT_MODEL!r}, {multilingual.NAME!r}, a folder with config.json (a "
+            "sentence-transformers or Hugging Face model) or one written by `llm4rec finetune` is needed; models "
+            "are never downloaded at run time."
         )
     return path
+
+
+def encoder_id(model: str | Path) -> str:
+    """How settings and bundles record an encoder: a built-in name as it is, a folder as an
+    absolute path (checked to exist)."""
+    if str(model) in (DEFAULT_MODEL, multilingual.NAME):
+        return str(model)
+    return str(resolve_model_path(Path(model).resolve()))
+
+
+def encoder_name(model: str | Path | None) -> str:
+    """The encoder `model` means: itself, else the settings' encoder, else the default."""
+    return str(model) if model is not None else settings().encoder or DEFAULT_MODEL
 
 
 def embeddings_dir() -> Path:
@@ -103,8 +121,14 @@ class TextEncoder:
         self.show_progress = show_progress
         self.backend = check_backend(backend) if backend is not None else default_backend()
         self.tuned = is_tuned_folder(self.path)
+        self.multilingual = multilingual.is_multilingual_folder(self.path)
+        if self.multilingual and self.backend != "torch":
+            raise ConfigError(f"The {multilingual.NAME} encoder runs in numpy; it has no {self.backend} backend",
+                              hint="Drop --encoder-backend (or set it to torch, the encoder's own runtime).")
         if self.tuned:
             self.base_id = f"{self.path.name}-{fingerprint(self.path)}"
+        elif self.multilingual:
+            self.base_id = f"{multilingual.NAME}-v3-{multilingual.version()}"
         else:
             config = (self.path / "config.json").read_bytes()
             self.base_id = f"{self.path.name}-{hashlib.sha256(config).hexdigest()[:12]}"
@@ -120,6 +144,8 @@ class TextEncoder:
             require("text", "Encoding text")
             if self.tuned:
                 self._model = TunedSentenceModel(self.path, self.backend)
+            elif self.multilingual:
+                self._model = multilingual.MultilingualEncoder()
             elif self.backend == "torch":
                 from sentence_transformers import SentenceTransformer
 

@@ -35,10 +35,21 @@ class ItemTextTemplate:
         for values in rows.itertuples(index=False, name=None):
             fields = {c: _value(v) for c, v in zip(columns, values, strict=True)}
             if self.format is None:
+                fields = _without_repeats(fields)
                 texts.append(". ".join(f"{c}: {v}" for c, v in fields.items() if v))
             else:
                 texts.append(self.format.format(**fields) if any(fields.values()) else "")
         return texts
+
+
+def _without_repeats(fields: dict[str, str]) -> dict[str, str]:
+    """Only the combined column when one holds every other value (a `text` made of title,
+    category and brand beside those columns), so the encoder does not read the same words twice."""
+    present = {c: v for c, v in fields.items() if v}
+    for column, value in present.items():
+        if len(present) > 1 and all(other in value for c, other in present.items() if c != column):
+            return {column: value}
+    return fields
 
 
 def item_embeddings(encoder, catalog: ItemCatalog, items: IdMap, template: ItemTextTemplate) -> np.ndarray:

@@ -15,5 +15,6 @@ def ranked_answer(ranked: Ranked, cached: bool = False, explanations: list[str] 
     explanations = explanations or [None] * len(ranked.item_ids)
     items = [RecommendedItem(item_id=i, title=t, score=s, explanation=e)
              for i, t, s, e in zip(ranked.item_ids, ranked.titles, ranked.scores, explanations, strict=True)]
-    body = Recommendations(items=items, model=ranked.model, model_version=ranked.version, cached=cached)
+    body = Recommendations(items=items, model=ranked.model, model_version=ranked.version, cached=cached,
+                           notes=list(ranked.notes))
     return Response(body.model_dump_json(), media_type="application/json")

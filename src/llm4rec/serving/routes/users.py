@@ -6,7 +6,7 @@ import logging
 
 from fastapi import APIRouter, Request
 
-from llm4rec.serving.deps import CanAdmin, CanRead, EngineDep, ServedDep, SettingsDep
+from llm4rec.serving.deps import CanAdmin, CanRead, EngineDep, LanguageDep, ServedDep, SettingsDep
 from llm4rec.serving.schemas import Forgotten, UserProfile, problems
 
 router = APIRouter(tags=["users"])
@@ -14,9 +14,10 @@ log = logging.getLogger("llm4rec.serving")
 
 
 @router.get("/users/{user_id}/profile", responses=problems(401, 403, 404, 422, 429))
-def profile(user_id: str, served: ServedDep, _: CanRead) -> UserProfile:
-    """What the user's history says about them: top categories, shift of taste, era."""
-    return UserProfile(**served.profile(user_id))
+def profile(user_id: str, served: ServedDep, _: CanRead, language: LanguageDep) -> UserProfile:
+    """What the user's history says about them: top categories, shift of taste, era; the
+    summary in `?lang=` (or Accept-Language)."""
+    return UserProfile(**served.profile(user_id, language))
 
 
 @router.delete("/users/{user_id}", responses=problems(401, 403, 422, 429))
