@@ -65,3 +65,22 @@ def test_an_empty_history_explains_without_citing(ease, ml100k_loo):
     (evidence,) = explain(ease, np.zeros(0, np.int64), np.array([49]), ml100k_loo.train, ml100k_loo.catalog)
     assert evidence.history_items == [] and faithful(ease, np.zeros(0, np.int64), evidence) is None
     assert sentence(evidence, ml100k_loo.train.items, ml100k_loo.catalog).startswith("It fits your overall taste")
+
+
+def test_explanations_never_call_a_disliked_item_liked(ml100k_loo):
+    """User 1 rated The Aristocats 2 of 5; it used to be cited six times in their top 10."""
+    from llm4rec.explain.evidence import history_ratings, liked_mask, rating_scale_top
+
+    train = ml100k_loo.train
+    model = EASE(l2=150.0).fit(train)
+    for user in ("1", "2", "13", "500"):
+        history = train.histories()[train.users.index(user)]
+        ratings = history_ratings(train, user, history)
+        liked = dict(zip(history.tolist(), liked_mask(ratings, rating_scale_top(train)).tolist(), strict=True))
+        rated = dict(zip(history.tolist(), ratings.tolist(), strict=True))
+        items = model.recommend([history], 10)[0][0]
+        cited = [i for e in explain(model, history, items, train, ml100k_loo.catalog, ratings) for i in e.history_items]
+        assert cited and all(liked[i] and rated[i] >= 3 for i in cited), user
+        assert min(rated.values()) < 3  # each of these users has low ratings that could have been cited
+    assert liked_mask(np.array([1.0, 1.0]), 1.0).all()  # implicit data: every interaction is liked
+    assert liked_mask(np.array([np.nan, 2.0, 5.0]), 5.0).tolist() == [True, False, True]

@@ -4,6 +4,11 @@ Which history items brought an item up is measured by leave-one-out: the drop in
 score when one history item is removed. It is one rule for every model and faithful by
 construction; for EASE and ItemKNN it equals the item-item weight exactly (their scores are
 sums over the history), and for the sequential models it captures order and attention.
+
+Only history items the user liked are cited as reasons: where the data has ratings, an item rated
+below LIKED_SHARE of the scale's top (3 of 5) or below the user's own mean is not "liked", however
+much it raised the score (`liked_mask`). Without ratings (implicit data: a click is a click)
+every interaction counts as liked.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from llm4rec.profiles.vectors import recency_weights
 from llm4rec.text.templates import ItemTextTemplate
 
 MAX_CITED = 3
+LIKED_SHARE = 0.6  # of the rating scale's top: 3 of 5 stars
 MAX_KEYWORDS = 3
 PROFILE_HALF_LIFE = 20.0  # items; as in the readable profile
 BATCH = 256  # leave-one-out histories scored at once
@@ -37,6 +43,35 @@ class Evidence:
     keywords: list[str] = field(default_factory=list)  # the user's characteristic words in the item's text
     interactions: int = 0  # how many interactions the item has
     popularity_percentile: float = 0.0  # share of items with fewer interactions
+
+
+def liked_mask(ratings: np.ndarray, scale_top: float) -> np.ndarray:
+    """Which history items (their ratings, NaN where unrated) the user liked: rated at least
+    LIKED_SHARE * scale_top and at least their own mean rating; unrated ones count as liked, and so
+    does everything on a one-value scale (implicit data stored as rating 1)."""
+    ratings = np.asarray(ratings, dtype=np.float64)
+    rated = np.isfinite(ratings)
+    if not rated.any() or scale_top <= 1:
+        return np.ones(len(ratings), dtype=bool)
+    mean = ratings[rated].mean()
+    return ~rated | ((ratings >= LIKED_SHARE * scale_top) & (ratings >= mean - 1e-9))
+
+
+def history_ratings(interactions: Interactions, user_id: str, history: np.ndarray) -> np.ndarray:
+    """The user's rating of each history item in `interactions` (NaN where there is none: a
+    visitor, or an item that came with feedback)."""
+    ratings = np.full(len(history), np.nan)
+    if user_id not in interactions.users:
+        return ratings
+    mine = interactions.user_index == interactions.users.index(user_id)
+    by_item = dict(zip(interactions.item_index[mine].tolist(), interactions.ratings[mine].tolist(), strict=True))
+    return np.array([by_item.get(int(item), np.nan) for item in history], dtype=np.float64)
+
+
+def rating_scale_top(interactions: Interactions) -> float:
+    """The highest rating in the data (NaN-free), 0 without ratings."""
+    finite = interactions.ratings[np.isfinite(interactions.ratings)]
+    return float(finite.max()) if len(finite) else 0.0
 
 
 def leave_one_out(model: Recommender, history: np.ndarray, items: np.ndarray) -> np.ndarray:
@@ -79,12 +114,14 @@ def user_keywords(history: np.ndarray, item_texts: list[str], exclude: set[str])
 
 
 def explain(model: Recommender, history: np.ndarray, items: np.ndarray, interactions: Interactions,
-            catalog: ItemCatalog | None) -> list[Evidence]:
-    """Evidence for each of `items` recommended after `history` (oldest first).
+            catalog: ItemCatalog | None, ratings: np.ndarray | None = None) -> list[Evidence]:
+    """Evidence for each of `items` recommended after `history` (oldest first); `ratings`
+    (aligned with `history`, NaN where unrated) keep disliked items from being cited.
 
     Scores come from the history alone (no learned per-user state), so that they and the
     leave-one-out drops describe the same function."""
     history = np.asarray(history, dtype=np.int64)
+    liked = liked_mask(ratings, rating_scale_top(interactions)) if ratings is not None else np.ones(len(history), bool)
     items = np.asarray(items, dtype=np.int64)
     scores = model.score([history])[0][items]
     drops = leave_one_out(model, history, items) if len(history) else np.zeros((len(items), 0), np.float32)
@@ -96,8 +133,9 @@ def explain(model: Recommender, history: np.ndarray, items: np.ndarray, interact
     words = user_keywords(history, item_texts, category_words) if item_texts and len(history) else []
     evidence = []
     for row, item in enumerate(items):
-        order = np.argsort(-drops[row], kind="stable")[:MAX_CITED]
-        cited = order[drops[row, order] > 0]
+        candidates = np.where(liked, drops[row], -np.inf)  # a disliked item is never a reason
+        order = np.argsort(-candidates, kind="stable")[:MAX_CITED]
+        cited = order[candidates[order] > 0]
         evidence.append(Evidence(
             item=int(item), score=float(scores[row]),
             history_items=[int(history[j]) for j in cited],

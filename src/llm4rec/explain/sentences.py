@@ -12,7 +12,7 @@ import pandas as pd
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.ids import IdMap
 from llm4rec.data.interactions import Interactions
-from llm4rec.explain.evidence import Evidence, explain
+from llm4rec.explain.evidence import Evidence, explain, history_ratings
 from llm4rec.models.base import Recommender
 from llm4rec.text.vocabulary import translate
 
@@ -94,10 +94,12 @@ def explain_recommendations(model: Recommender, interactions: Interactions, cata
                             user_id: str, history: np.ndarray, items: np.ndarray, language: str = "en",
                             wording: Callable[[Evidence, str], str] | None = None) -> dict[str, Any]:
     """`{"user_id", "recommendations": [{item_id, title, score, evidence, explanation}]}` for
-    `items` recommended after `history`; `wording` (see explain.wording) may reword each
+    `items` recommended after `history`; the user's ratings in `interactions` keep items they
+    disliked from being cited as liked; `wording` (see explain.wording) may reword each
     template sentence."""
     entries = []
-    for evidence in explain(model, history, items, interactions, catalog):
+    ratings = history_ratings(interactions, user_id, history)
+    for evidence in explain(model, history, items, interactions, catalog, ratings):
         text = sentence(evidence, interactions.items, catalog, language)
         if wording is not None:
             text = wording(evidence, text)
