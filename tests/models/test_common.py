@@ -52,3 +52,30 @@ def test_the_hybrids_ease_fit_is_shared_through_the_tuning_runs_cache(ml100k_loo
     assert len(fits) == 1
     HybridBlend(l2=150.0).fit(ml100k_loo.train)  # no run, no cache: its own fit
     assert len(fits) == 2
+
+
+def test_recent_popularity_counts_the_days_before_the_users_present():
+    """Two items popular at different times: a user whose last item is from the second period
+    gets the item popular then, never one counted after their present."""
+    import numpy as np
+    import pandas as pd
+
+    from llm4rec.data.ids import IdMap
+    from llm4rec.data.interactions import Interactions
+    from llm4rec.models.popularity import RecentPopularity
+
+    day = 86_400
+    rows = [(f"u{i}", "old-hit", 0 * day + i) for i in range(30)]
+    rows += [(f"v{i}", "new-hit", 50 * day + i) for i in range(10)]
+    rows += [("w", "marker-early", 1 * day), ("w", "marker-late", 51 * day), ("x", "future", 200 * day)]
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp"]).assign(rating=np.nan)
+    data = Interactions.from_frame(frame, IdMap.from_values(frame["user_id"]), IdMap.from_values(frame["item_id"]))
+    items = data.items
+    model = RecentPopularity(window_days=7.0).fit(data)
+    early, late = items.indices(["marker-early"]), items.indices(["marker-late"])
+    assert items.ids[model.recommend([early], 1, exclude_seen=True)[0][0][0]] == "old-hit"
+    late_top = model.recommend([late], 2)[0][0]
+    assert items.ids[late_top[0]] == "new-hit"  # 10 clicks that week beat 30 long ago
+    assert "future" not in set(items.ids[model.recommend([early], 3)[0][0][:1]])
+    plain = RecentPopularity(window_days=None).fit(data)
+    assert items.ids[plain.recommend([late], 1)[0][0][0]] == "old-hit"  # all time: the old hit

@@ -12,14 +12,14 @@ from llm4rec.models.ease import EASE
 from llm4rec.models.hybrid import HybridBlend
 from llm4rec.models.itemknn import ItemKNN
 from llm4rec.models.matrix_factorization import ALS, BPR, SampledBPR
-from llm4rec.models.popularity import Popularity
+from llm4rec.models.popularity import Popularity, RecentPopularity
 from llm4rec.models.sequential import SequentialHybrid, SequentialRecommender
 from llm4rec.models.text_content import TextContent
 
 MODELS: dict[str, type[Recommender]] = {
     m.name: m
-    for m in (Popularity, ItemKNN, EASE, ALS, BPR, SampledBPR, TextContent, HybridBlend, SequentialRecommender,
-              SequentialHybrid)
+    for m in (Popularity, RecentPopularity, ItemKNN, EASE, ALS, BPR, SampledBPR, TextContent, HybridBlend,
+              SequentialRecommender, SequentialHybrid)
 }
 
 
