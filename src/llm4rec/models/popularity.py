@@ -60,7 +60,7 @@ class RecentPopularity(Recommender):
 
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
-        return [{"window_days": days} for days in (0.25, 1.0, 3.0, 7.0, 30.0, 90.0, 365.0, None)]
+        return [{"window_days": days} for days in (1 / 24, 0.25, 1.0, 3.0, 7.0, 30.0, 90.0, 365.0, None)]
 
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
             cache: FitCache | None = None) -> Self:
