@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from llm4rec.data.split_dir import read_split_dir
-from llm4rec.explain.evidence import explain, faithful, history_ratings, liked_mask, rating_scale_top
+from llm4rec.explain.evidence import explain, faithful
 from llm4rec.models.registry import create_model
+from llm4rec.profiles.ratings import history_ratings, liked_mask, rating_scale_top
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 MODELS = {"ease": {"l2": 150.0}, "itemknn": {}, "als": {}, "text": {}, "hybrid": {}, "seqhybrid": {}}

@@ -69,7 +69,7 @@ def test_an_empty_history_explains_without_citing(ease, ml100k_loo):
 
 def test_explanations_never_call_a_disliked_item_liked(ml100k_loo):
     """User 1 rated The Aristocats 2 of 5; it used to be cited six times in their top 10."""
-    from llm4rec.explain.evidence import history_ratings, liked_mask, rating_scale_top
+    from llm4rec.profiles.ratings import history_ratings, liked_mask, rating_scale_top
 
     train = ml100k_loo.train
     model = EASE(l2=150.0).fit(train)

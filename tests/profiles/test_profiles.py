@@ -33,3 +33,26 @@ def test_readable_profile_uses_train_only(ml100k_loo):
     assert ml100k_loo.catalog.titles([test_item])[0] not in summary["recent_items"]
     assert summary["top_genres"][0]["value"] in {"Drama", "Comedy"}
     assert 1940 < summary["typical_era"]["median_year"] < 2000
+
+
+def test_the_profile_names_disliked_themes_from_ratings(ml100k_loo):
+    import numpy as np
+
+    from llm4rec.profiles.ratings import history_ratings, liked_mask, rating_scale_top
+    from llm4rec.profiles.summary import describe, readable_profile
+
+    train = ml100k_loo.train
+    found = 0
+    for user in train.users.ids[:60]:
+        history = train.histories()[train.users.index(user)]
+        liked = liked_mask(history_ratings(train, user, history), rating_scale_top(train))
+        profile = readable_profile(history, train.items, ml100k_loo.catalog, liked=liked)
+        for entry in profile.get("disliked_genres", []):
+            found += 1
+            genres = ml100k_loo.catalog.aligned(train.items).iloc[history]["genres"].astype(str)
+            has = genres.str.split("|").apply(lambda values, v=entry["value"]: v in values).to_numpy()
+            assert has[~liked].mean() > has[liked].mean()  # more common among what they disliked
+            assert "less keen on" in describe(profile)
+    assert found  # some of these users dislike a genre more than they like it
+    assert "disliked_genres" not in readable_profile(np.array([0, 1]), train.items, ml100k_loo.catalog,
+                                                     liked=np.array([True, True]))

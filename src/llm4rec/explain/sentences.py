@@ -12,8 +12,9 @@ import pandas as pd
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.ids import IdMap
 from llm4rec.data.interactions import Interactions
-from llm4rec.explain.evidence import Evidence, explain, history_ratings
+from llm4rec.explain.evidence import Evidence, explain
 from llm4rec.models.base import Recommender
+from llm4rec.profiles.ratings import history_ratings
 from llm4rec.text.vocabulary import translate
 
 LANGUAGES = ("en", "zh")

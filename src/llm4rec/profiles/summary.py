@@ -72,6 +72,14 @@ def _weighted_top(values: pd.Series, weights: np.ndarray, top: int) -> list[dict
     return [{"value": v, "weight": round(w / total, 3)} for v, w in totals.most_common(top)]
 
 
+def _disliked_themes(values: pd.Series, liked: np.ndarray, top: int) -> list[dict[str, Any]]:
+    """Values more common among the items the user disliked than among those they liked."""
+    shares_liked = {e["value"]: e["weight"] for e in _weighted_top(values[liked], np.ones(int(liked.sum())), 100)}
+    disliked = _weighted_top(values[~liked], np.ones(int((~liked).sum())), top)
+    return [{"value": e["value"], "weight": e["weight"]} for e in disliked
+            if e["weight"] > shares_liked.get(e["value"], 0.0) + SHIFT_MIN]
+
+
 def _recent_shift(values: pd.Series, top: int, recent: int = RECENT_ITEMS) -> list[dict[str, Any]]:
     """Values whose share among the last `recent` items exceeds their share over the whole
     history by at least SHIFT_MIN: where the user's taste has been moving lately."""
@@ -94,6 +102,9 @@ def describe(profile: dict[str, Any], language: str = "en") -> str:
         if key.startswith("recent_shift_") and entries:
             rising = ", ".join(translate(e["value"], language) for e in entries[:2])
             parts.append(f"最近更多 {rising}" if language == "zh" else f"lately more {rising}")
+        if key.startswith("disliked_") and entries:
+            avoided = ", ".join(translate(e["value"], language) for e in entries[:2])
+            parts.append(f"不太喜欢 {avoided}" if language == "zh" else f"less keen on {avoided}")
     era = profile.get("typical_era")
     if era:
         low, high = era["range_10_90"]
@@ -122,9 +133,10 @@ def _years(rows: pd.DataFrame) -> np.ndarray:
 
 def readable_profile(history: np.ndarray, items: IdMap, catalog: ItemCatalog | None, half_life: float = 20.0,
                      item_texts: list[str] | None = None, own_texts: list[str] | None = None,
-                     top: int = 5) -> dict[str, Any]:
+                     top: int = 5, liked: np.ndarray | None = None) -> dict[str, Any]:
     """What a person can read about a user from their history (oldest first) and, if given,
-    the texts they wrote before the split point."""
+    the texts they wrote before the split point; with `liked` (a mask over the history, see
+    profiles.ratings) also the themes they disliked."""
     weights = recency_weights(len(history), half_life)
     profile: dict[str, Any] = {"history_length": int(len(history))}
     if catalog is None or not len(history):
@@ -137,6 +149,10 @@ def readable_profile(history: np.ndarray, items: IdMap, catalog: ItemCatalog | N
             shift = _recent_shift(rows[column], top)
             if shift:
                 profile[f"recent_shift_{column}"] = shift
+            if liked is not None and (~liked).any():
+                disliked = _disliked_themes(rows[column], liked, top)
+                if disliked:
+                    profile[f"disliked_{column}"] = disliked
     if item_texts is not None:
         profile["keywords"] = keywords([item_texts[i] for i in history], weights, item_texts)
     years = _years(rows)

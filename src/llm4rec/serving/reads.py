@@ -199,9 +199,12 @@ class ServedModel:
 
     def profile(self, user_id: str, language: str = "en") -> dict[str, Any]:
         """The readable profile of a user's current history, with its plain-language summary."""
+        from llm4rec.profiles.ratings import history_ratings, liked_mask, rating_scale_top
         from llm4rec.profiles.summary import describe, readable_profile
 
-        profile = readable_profile(self.user_history(user_id), self.bundle.interactions.items, self.bundle.catalog)
+        history, interactions = self.user_history(user_id), self.bundle.interactions
+        liked = liked_mask(history_ratings(interactions, user_id, history), rating_scale_top(interactions))
+        profile = readable_profile(history, interactions.items, self.bundle.catalog, liked=liked)
         return {"user_id": user_id, "summary": describe(profile, language), "profile": profile}
 
     def query_vectors(self) -> np.ndarray:
