@@ -42,7 +42,7 @@ class Popularity(Recommender):
 
 class RecentPopularityConfig(ModelConfig):
     window_days: float | None = Field(None, gt=0, description="count the interactions of the last window_days "
-                                      "before the user's present; None: all of them (plain popularity)")
+                                      "before the user's present; None: all of them before it")
 
 
 class RecentPopularity(Recommender):
@@ -52,8 +52,8 @@ class RecentPopularity(Recommender):
     A history carries no clock, so a user's present is the typical (median) time of their last
     item's interactions; counts come from the training data before it only (never after). Time is
     cut into at most MAX_BUCKETS buckets (an hour at least), whose running counts make every window
-    one subtraction. The window is tuned on valid; the grid ends with all time, so on valid it
-    never does worse than plain popularity. Ties are ordered by the all-time count."""
+    one subtraction. The window is tuned on valid, from an hour to everything before the present.
+    Ties are ordered by the all-time count."""
 
     name = "recent-pop"
     Config = RecentPopularityConfig
