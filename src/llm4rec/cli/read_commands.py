@@ -39,6 +39,9 @@ def show(title: str, ranked: Ranked, as_json: bool, explanations: list[str] | No
     """The ranked list as one JSON document on stdout, or a table on the console."""
     for note in ranked.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
+    if ranked.constraints and len(ranked.constraints) > 1:  # more than the text itself
+        understood = "; ".join(f"{k} {v}" for k, v in ranked.constraints.items() if k != "text")
+        console.print(f"understood: {escape(understood)}", highlight=False)
     if as_json:
         print(json.dumps(ranked.as_json(explanations), indent=2, ensure_ascii=False))
         return

@@ -26,6 +26,7 @@ from llm4rec.serving.bundle import Bundle
 from llm4rec.serving.feedback_store import Event
 
 MAX_K = 1000  # the most items one answer lists, on every door
+PREFERENCE_WEIGHT = 1.0  # standard deviations added for having the categories a query asks for
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,14 @@ class Ranked:
     model: str
     version: str
     notes: tuple[str, ...] = ()  # what the reader should know about this list (an uncovered query language)
+    constraints: dict[str, Any] | None = None  # what a text query was understood to ask (see ranking.query_parser)
 
     def as_json(self, explanations: list[str] | None = None) -> dict[str, Any]:
         explanations = explanations or [None] * len(self.item_ids)
         items = [{"item_id": i, "title": t, "score": s, "explanation": e}
                  for i, t, s, e in zip(self.item_ids, self.titles, self.scores, explanations, strict=True)]
-        return {"items": items, "model": self.model, "model_version": self.version, "notes": list(self.notes)}
+        return {"items": items, "model": self.model, "model_version": self.version, "notes": list(self.notes),
+                "constraints": self.constraints}
 
 
 @lru_cache(maxsize=2)
@@ -137,18 +140,26 @@ class ServedModel:
                         users: np.ndarray | None = None, query_weight: float = DEFAULT_QUERY_WEIGHT) -> Ranked:
         """Top k for a text query, blended with the model's scores and the text profile of
         `history` when there is one (a known user's or a visitor's liked items)."""
+        from llm4rec.models.hybrid import row_zscore
         from llm4rec.profiles.vectors import profile_vectors
         from llm4rec.ranking.query import query_scores
+        from llm4rec.ranking.query_parser import allowed, parse_query, preferred
 
-        history = np.zeros(0, np.int64) if history is None else history
+        items = self.bundle.interactions.items
+        constraints = parse_query(query, self.bundle.catalog, items)
+        seen = np.zeros(0, np.int64) if history is None else np.asarray(history, np.int64)
+        history = np.concatenate([seen, items.indices(constraints.similar_to)]).astype(np.int64)  # "like X"
         item_vectors = self.query_vectors()
         model_scores = self.bundle.model.score([history], users=users)[0] if len(history) else None
         profile = profile_vectors([history], item_vectors)[0] if len(history) else None
-        query_vector = query_encoder(self.text_encoder()).encode([query])[0]
-        scores = query_scores(query_vector, item_vectors, model_scores, profile, query_weight)
+        query_vector = query_encoder(self.text_encoder()).encode([constraints.text])[0]
+        scores = row_zscore(query_scores(query_vector, item_vectors, model_scores, profile, query_weight)[None, :])[0]
+        scores += PREFERENCE_WEIGHT * preferred(constraints, self.bundle.catalog, items)
+        scores[~allowed(constraints, self.bundle.catalog, items)] = -np.inf
         scores[history] = -np.inf
-        items, top = top_k(scores[None, :], k)
-        return replace(self.ranked(items[0], top[0]), notes=self.query_notes(query))
+        top_items, top = top_k(scores[None, :], k)
+        return replace(self.ranked(top_items[0], top[0]), notes=self.query_notes(query),
+                       constraints=constraints.as_json())
 
     def text_encoder(self) -> str | None:
         """The encoder of the bundle's text: its model's, else the one chosen when it was trained,

@@ -64,6 +64,8 @@ class Recommendations(BaseModel):
     cached: bool = False
     notes: list[str] = Field(default_factory=list, description="What to know about this list, e.g. a query in a "
                              "language the encoder does not cover")
+    constraints: dict[str, Any] | None = Field(None, description="What a text query was understood to ask: "
+                                               "include, exclude, year_min, year_max, price_max, similar_to, text")
 
 
 class RecommendRequest(BaseModel):

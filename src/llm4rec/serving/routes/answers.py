@@ -16,5 +16,5 @@ def ranked_answer(ranked: Ranked, cached: bool = False, explanations: list[str] 
     items = [RecommendedItem(item_id=i, title=t, score=s, explanation=e)
              for i, t, s, e in zip(ranked.item_ids, ranked.titles, ranked.scores, explanations, strict=True)]
     body = Recommendations(items=items, model=ranked.model, model_version=ranked.version, cached=cached,
-                           notes=list(ranked.notes))
+                           notes=list(ranked.notes), constraints=ranked.constraints)
     return Response(body.model_dump_json(), media_type="application/json")
