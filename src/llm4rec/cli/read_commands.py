@@ -100,6 +100,31 @@ def recommend(
 
 
 @app.command()
+def chat(
+    model_dir: ModelDir = None,
+    k: K = 5,
+    language: Language = "en",
+) -> None:
+    """Refine recommendations over turns, one message a line on standard input: a request ("a
+    comedy, no animation"), "more like the third one", "newer", "no horror", "why #2?", "start
+    over"; an empty line or end of input stops. The service's POST /chat does the same."""
+    import sys
+
+    from llm4rec.serving.conversation import Conversation
+
+    conversation = Conversation(served_model(model_dir), k=k, language=check_language(language))
+    console.print("ask for something (an empty line ends):")
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        reply = conversation.turn(line.strip())
+        if reply.ranked is not None:
+            show(reply.message, reply.ranked, as_json=False)
+        else:
+            console.print(escape(reply.message))
+
+
+@app.command()
 def similar(
     item: Annotated[str, typer.Option(help="an item id of the bundle's catalogue")],
     k: K = 10,

@@ -15,12 +15,13 @@ import time
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from llm4rec.serving.conversation import Conversations
 from llm4rec.serving.deps import no_unknown_query_parameters
 from llm4rec.serving.engine import Engine
 from llm4rec.serving.error_handlers import add_error_handlers
 from llm4rec.serving.feedback_store import FeedbackStore
 from llm4rec.serving.metrics import ServiceMetrics
-from llm4rec.serving.routes import admin, feedback, items, recommendations, system, users
+from llm4rec.serving.routes import admin, chat, feedback, items, recommendations, system, users
 from llm4rec.serving.security import BodySizeLimit, Pseudonymizer, RateLimiter
 from llm4rec.serving.settings import ServiceSettings
 
@@ -36,6 +37,7 @@ def create_app(settings: ServiceSettings) -> ASGIApp:
     app.state.engine, app.state.settings, app.state.metrics = engine, settings, metrics
     app.state.limiter = RateLimiter(settings.rate_per_second, settings.burst)
     app.state.pseudonym = Pseudonymizer(settings.pseudonymize)
+    app.state.conversations = Conversations()
 
     def model_changed() -> None:
         served = engine.served
@@ -44,7 +46,7 @@ def create_app(settings: ServiceSettings) -> ASGIApp:
 
     app.state.model_changed = model_changed
     model_changed()
-    for module in (system, recommendations, items, users, feedback, admin):
+    for module in (system, recommendations, items, chat, users, feedback, admin):
         app.include_router(module.router)
     add_error_handlers(app)
     return _Observed(BodySizeLimit(app, settings.max_body_bytes), metrics)

@@ -21,6 +21,7 @@ from llm4rec.errors import UnknownIdError
 from llm4rec.models.base import top_k
 from llm4rec.ranking.online import OnlineReranker
 from llm4rec.ranking.query import DEFAULT_QUERY_WEIGHT
+from llm4rec.ranking.query_parser import QueryConstraints
 from llm4rec.retrieval.index import VectorIndex
 from llm4rec.serving.bundle import Bundle
 from llm4rec.serving.feedback_store import Event
@@ -137,16 +138,18 @@ class ServedModel:
         return self.ranked(items[0], scores[0])
 
     def recommend_query(self, query: str, k: int, history: np.ndarray | None = None,
-                        users: np.ndarray | None = None, query_weight: float = DEFAULT_QUERY_WEIGHT) -> Ranked:
+                        users: np.ndarray | None = None, query_weight: float = DEFAULT_QUERY_WEIGHT,
+                        constraints: QueryConstraints | None = None) -> Ranked:
         """Top k for a text query, blended with the model's scores and the text profile of
-        `history` when there is one (a known user's or a visitor's liked items)."""
+        `history` when there is one (a known user's or a visitor's liked items), under the
+        query's constraints (parsed here unless given, as a conversation carries them)."""
         from llm4rec.models.hybrid import row_zscore
         from llm4rec.profiles.vectors import profile_vectors
         from llm4rec.ranking.query import query_scores
         from llm4rec.ranking.query_parser import allowed, parse_query, preferred
 
         items = self.bundle.interactions.items
-        constraints = parse_query(query, self.bundle.catalog, items)
+        constraints = constraints or parse_query(query, self.bundle.catalog, items)
         seen = np.zeros(0, np.int64) if history is None else np.asarray(history, np.int64)
         history = np.concatenate([seen, items.indices(constraints.similar_to)]).astype(np.int64)  # "like X"
         item_vectors = self.query_vectors()

@@ -87,6 +87,22 @@ class RecommendRequest(BaseModel):
         return self
 
 
+class ChatRequest(BaseModel):
+    """One message of a conversation; without `session_id` (or with an expired one) a new one starts."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    message: Text(1000, 1, "What the visitor says: a request, 'more like the third one', 'newer', 'why #2?'")
+    session_id: Text(64) | None = None
+    k: Count = Field(10, ge=1, le=MAX_K)
+
+
+class ChatReply(BaseModel):
+    session_id: str
+    message: str = Field(description="The answer in words (for 'why', the explanation)")
+    items: list[RecommendedItem] = Field(default_factory=list, description="The list, unless the turn asked why")
+    constraints: dict[str, Any] = Field(default_factory=dict, description="What the conversation has asked so far")
+
+
 class FeedbackBatch(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     events: list[Event] = Field(min_length=1, max_length=10_000)
