@@ -33,6 +33,7 @@ class Settings(BaseModel):
     pseudonym_key: SecretStr | None = Field(None, description="HMAC key of pseudonymised user ids")
     pseudonym_secret: SecretStr | None = Field(None, description="key of the hashed user ids in service logs")
     llm_api_key: SecretStr | None = Field(None, description="API key of an OpenAI-compatible wording endpoint")
+    admin_key: SecretStr | None = Field(None, description="the admin key `retrain --reload` sends a service")
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:

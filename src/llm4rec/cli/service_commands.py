@@ -1,7 +1,9 @@
-"""The service and privacy commands: serve and forget."""
+"""The service and its loop: serve, retrain beside it, and forget a user."""
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from llm4rec.cli.app import app
-from llm4rec.cli.console import console
+from llm4rec.cli.console import console, fail
 from llm4rec.cli.options import EncoderBackend, KeyFile, check_policies, encoder_settings
 
 
@@ -80,3 +82,67 @@ def serve(
         check_open_reads(open_reads, host)
         run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize,
                    cache_size, policy, open_reads)
+
+
+@app.command()
+def retrain(
+    model_dir: Annotated[Path | None, typer.Option(
+        help="the served bundle folder or root (default: the newest under $LLM4REC_CACHE/bundles)")] = None,
+    feedback_db: Annotated[Path | None, typer.Option(help="the service's feedback store (default: beside the bundles)")
+                           ] = None,
+    holdout_share: Annotated[float, typer.Option(
+        min=0.01, max=0.5, help="share of the new feedback, the most recent, kept out to check the candidate")] = 0.1,
+    tolerance: Annotated[float, typer.Option(
+        min=0, help="publish a candidate whose NDCG@10 on those events is at most this much below the previous")
+    ] = 0.0,
+    reload: Annotated[str | None, typer.Option(
+        help="a running service's address (http://127.0.0.1:8000): ask it to swap in what was published, with "
+             "the admin key in $LLM4REC_ADMIN_KEY")] = None,
+    every: Annotated[str | None, typer.Option(help="run again after this long: 30m, 6h, 1d (default: once)")] = None,
+) -> None:
+    """Refit the served model on its data plus the feedback received since, check it on the most
+    recent feedback, publish it only if it is not worse, and ask the service to swap it in. Runs
+    beside the service, never inside it."""
+    from llm4rec.cli.serve import resolve_served_bundle
+    from llm4rec.serving.retraining import retrain as run_retrain
+
+    bundle = resolve_served_bundle(model_dir)
+    store = feedback_db or bundle.parent.parent / "feedback.sqlite"
+    pause = parse_duration(every) if every is not None else None
+    while True:
+        outcome = run_retrain(bundle, store, holdout_share, tolerance)
+        for line in outcome.lines():
+            console.print(line, highlight=False)
+        if outcome.published and reload is not None:
+            console.print(ask_to_reload(reload))
+        if pause is None:
+            return
+        bundle = outcome.folder or bundle
+        time.sleep(pause)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in "90", "30m", "6h" or "1d"."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if match is None:
+        fail(f"--every takes a duration such as 30m, 6h or 1d; got {escape(text)}")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def ask_to_reload(address: str) -> str:
+    """POST /admin/reload to the service at `address` with $LLM4REC_ADMIN_KEY; what it answered."""
+    import urllib.error
+    import urllib.request
+
+    from llm4rec.settings import settings
+
+    key = settings().admin_key
+    if key is None:
+        fail("--reload needs the service's admin key in $LLM4REC_ADMIN_KEY")
+    request = urllib.request.Request(address.rstrip("/") + "/admin/reload", method="POST",
+                                     headers={"X-API-Key": key.get_secret_value()})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return f"the service swapped: {answer.read().decode()}"
+    except (urllib.error.URLError, OSError) as error:
+        fail(f"could not ask {address} to reload: {error}")

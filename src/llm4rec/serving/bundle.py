@@ -34,6 +34,7 @@ from llm4rec.models.registry import load_model
 from llm4rec.settings import cache_root
 
 FORMAT = "llm4rec-bundle/1"
+STORE_SEQ = "feedback_store_seq"  # manifest key: the feedback store's events up to this number are in the bundle
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,15 @@ def data_fingerprint(interactions: Interactions) -> str:
 def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCatalog | None,
                 root: Path | str, metrics: dict[str, Any] | None = None, dataset: str = "",
                 feedback: dict[str, Any] | None = None, pseudonymized: bool = False,
-                text_encoder: str | None = None) -> Path:
+                text_encoder: str | None = None, store_seq: int = 0) -> Path:
     """Write a new version of `model`'s bundle under root/<model name>/ and return its folder;
     `feedback` (the mining settings and report, when the weights were mined) goes into the
     manifest so the bundle says how its interactions were weighted; `pseudonymized` says its
     user ids are keyed hashes (forgetting then needs the key); `text_encoder` is the encoder chosen
     for the data's text (queries use it when the model itself reads no text). The root is
-    recorded in the artefact ledger so `llm4rec forget` finds it."""
+    recorded in the artefact ledger so `llm4rec forget` finds it. `store_seq`: the feedback store's
+    events up to this sequence number are in `interactions` (a retrained bundle), so a service
+    replays only later ones."""
     created = datetime.now(UTC)
     version = created.strftime("%Y%m%dT%H%M%S%fZ")
     final = Path(root) / model.name / version
@@ -98,6 +101,7 @@ def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCat
         "pseudonymized": pseudonymized,
         "text_language": text_language(catalog, interactions),
         "text_encoder": text_encoder,
+        STORE_SEQ: store_seq,
         "created": created.isoformat(),
         "versions": {"llm4rec": llm4rec.__version__},
     }

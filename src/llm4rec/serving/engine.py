@@ -22,14 +22,13 @@ from llm4rec.errors import ConfigError
 from llm4rec.models.base import MANIFEST
 from llm4rec.ranking.online import OnlineReranker
 from llm4rec.ranking.policies import make_policy
-from llm4rec.serving.bundle import Bundle, latest_bundle, load_bundle
+from llm4rec.serving.bundle import STORE_SEQ, Bundle, latest_bundle, load_bundle
 from llm4rec.serving.erasure import Erasure, Places, erase_user
 from llm4rec.serving.feedback_store import Event, FeedbackStore
 from llm4rec.serving.reads import Ranked, ServedModel
 
 CACHE_SIZE = 100_000  # users whose results are cached; the least recently used are dropped
 POLICY_CANDIDATES = 100  # model candidates an online policy reranks
-STORE_SEQ = "feedback_store_seq"  # manifest key: the store's events up to this number are in the bundle
 
 
 def policy_item_features(bundle: Bundle) -> np.ndarray:

@@ -1,0 +1,99 @@
+"""Retraining beside the service: the served bundle's interactions plus what the feedback store
+received since, refitted with the bundle's own settings, checked against the bundle on the most
+recent feedback, and published as a new version only when it is not worse.
+
+The new bundle records the store sequence it holds (`feedback_store_seq`), so a service that
+swaps it in replays only the events that came after, never twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from llm4rec.data.ids import IdMap
+from llm4rec.data.interactions import Interactions
+from llm4rec.evaluation.ranking import EvalCases, evaluate
+from llm4rec.models.registry import create_model
+from llm4rec.serving.bundle import STORE_SEQ, load_bundle, save_bundle
+from llm4rec.serving.feedback_store import FeedbackStore
+
+HOLDOUT_SHARE = 0.1  # of the new feedback, the most recent, kept out of the candidate to check it
+METRIC = "NDCG@10"
+
+
+@dataclass
+class Retrained:
+    """What a retraining did, with the figures that decided it."""
+
+    previous: Path
+    folder: Path | None = None  # the new version, when published
+    events_used: int = 0
+    events_skipped: int = 0  # on items the bundle's catalogue does not have
+    holdout_cases: int = 0
+    previous_figures: dict[str, float] = field(default_factory=dict)
+    candidate_figures: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
+
+    @property
+    def published(self) -> bool:
+        return self.folder is not None
+
+    def lines(self) -> list[str]:
+        out = [f"feedback events used {self.events_used:,}, skipped {self.events_skipped:,} (items the bundle "
+               "does not know)"]
+        if self.holdout_cases:
+            previous, candidate = self.previous_figures.get(METRIC, 0), self.candidate_figures.get(METRIC, 0)
+            out.append(f"check on the {self.holdout_cases:,} most recent events: {METRIC} previous {previous:.4f}, "
+                       f"candidate {candidate:.4f}")
+        out.append(f"published {self.folder}" if self.published else f"not published: {self.reason}")
+        return out
+
+
+def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: float = HOLDOUT_SHARE,
+            tolerance: float = 0.0) -> Retrained:
+    """Refit the bundle at `bundle_path` (its newest version) on its data plus the store's new
+    events; publish beside it unless the candidate's NDCG@10 on the held-out recent events is
+    below the previous version's by more than `tolerance`."""
+    bundle = load_bundle(bundle_path)
+    store = FeedbackStore(store_path)
+    through = store.last_seq()
+    events = store.events(after=int(bundle.manifest.get(STORE_SEQ, 0)))
+    store.close()
+    items = bundle.interactions.items
+    new = pd.DataFrame([(e.user_id, e.item_id, int(e.timestamp), np.nan if e.value is None else e.value)
+                        for e in events if e.item_id in items],
+                       columns=["user_id", "item_id", "timestamp", "rating"])
+    outcome = Retrained(bundle.path, events_used=len(new), events_skipped=len(events) - len(new))
+    if new.empty:
+        outcome.reason = "no new feedback on known items since this version"
+        return outcome
+    old = bundle.interactions.to_frame()
+    known_users = list(bundle.interactions.users.ids)  # kept in place: per-user model state stays aligned
+    users = IdMap(known_users + sorted(set(new["user_id"]) - set(known_users)))
+    combined = Interactions.from_frame(pd.concat([old, new], ignore_index=True), users, items)
+    held = np.zeros(len(combined), dtype=bool)
+    held[len(old) + len(new) - max(1, int(holdout_share * len(new))):] = True  # the latest arrivals
+    rest, holdout = combined.select(~held), combined.select(held)
+    cases = EvalCases.build(rest, holdout)
+    outcome.holdout_cases = len(cases)
+    name, params = bundle.manifest["model"], bundle.manifest["params"]
+    candidate = create_model(name, **params).fit(rest, bundle.catalog)
+    outcome.previous_figures = evaluate(bundle.model, cases).summary
+    outcome.candidate_figures = evaluate(candidate, cases).summary
+    if outcome.candidate_figures[METRIC] < outcome.previous_figures[METRIC] - tolerance:
+        outcome.reason = (f"the candidate's {METRIC} on the recent events is below the previous version's "
+                          f"({outcome.candidate_figures[METRIC]:.4f} < {outcome.previous_figures[METRIC]:.4f})")
+        return outcome
+    final = create_model(name, **params).fit(combined, bundle.catalog)
+    metrics = {"retrained_from": bundle.version,
+               "holdout": {"cases": len(cases), "previous": outcome.previous_figures,
+                           "candidate": outcome.candidate_figures}}
+    outcome.folder = save_bundle(final, combined, bundle.catalog, bundle.path.parent.parent, metrics,
+                                 bundle.manifest["data"]["name"], bundle.manifest.get("feedback"),
+                                 bool(bundle.manifest.get("pseudonymized")), bundle.manifest.get("text_encoder"),
+                                 store_seq=through)
+    return outcome
