@@ -1,5 +1,6 @@
 """Every registered model passes the shipped common check on real data."""
 
+import numpy as np
 import pytest
 
 from llm4rec.models.registry import MODELS
@@ -79,3 +80,21 @@ def test_recent_popularity_counts_the_days_before_the_users_present():
     assert "future" not in set(items.ids[model.recommend([early], 3)[0][0][:1]])
     plain = RecentPopularity(window_days=None).fit(data)
     assert items.ids[plain.recommend([late], 1)[0][0][0]] == "old-hit"  # all time: the old hit
+
+
+def test_the_ensembles_weights_come_from_valid_only(ml100k_loo):
+    """Replacing the test part changes the test figures, never the weights chosen."""
+    from dataclasses import replace
+
+    from llm4rec.evaluation.protocol import tune_and_test
+    from llm4rec.models.ensemble import Member, weight_grid
+
+    members = [Member(model="ease", params={"l2": 150.0}), Member(model="pop")]
+    grid = weight_grid(members)
+    first = tune_and_test("ensemble", ml100k_loo, grid=grid)
+    scrambled = ml100k_loo.test.select(np.random.default_rng(0).permutation(len(ml100k_loo.test)))
+    scrambled.item_index[:] = np.random.default_rng(1).integers(0, ml100k_loo.test.n_items, len(scrambled))
+    second = tune_and_test("ensemble", replace(ml100k_loo, test=scrambled), grid=grid)
+    assert first.params == second.params and first.test["NDCG@10"] != second.test["NDCG@10"]
+    best_valid = max(t["NDCG@10"] for t in first.tuning)
+    assert first.valid["NDCG@10"] == best_valid

@@ -14,6 +14,7 @@ from llm4rec.data.splits import Split
 from llm4rec.errors import Llm4RecError
 from llm4rec.evaluation.protocol import ModelResult, tune_and_test
 from llm4rec.evaluation.report import details, markdown_report
+from llm4rec.models.ensemble import Ensemble, strongest, weight_grid
 from llm4rec.models.registry import MODELS
 from llm4rec.serving.bundle import bundles_root, save_bundle
 from llm4rec.text.encoder import default_backend, encoder_name
@@ -41,10 +42,12 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
                   f"train {len(split.train):,} / valid {len(split.valid):,} / test {len(split.test):,} rows")
     results = []
     chosen, language = choose_text_encoder(split.catalog)
-    for name in names:
+    for name in sorted(names, key=lambda n: n == Ensemble.name):  # the ensemble blends the others: last
         started = time.perf_counter()
         try:
             grid = with_encoder(name, weighted_grid(name) if mining else None, chosen)
+            if name == Ensemble.name and len(results) > 1:  # members: the strongest tuned here, as tuned
+                grid = weight_grid(strongest([(r.name, r.params, r.valid.get("NDCG@10", 0.0)) for r in results]))
             result = tune_and_test(name, split, grid=grid, progress=True, ray=ray)
         except Llm4RecError as error:
             if not skip_failing:

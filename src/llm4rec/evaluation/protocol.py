@@ -55,7 +55,7 @@ def tune_and_test(
         grid = grid[:1]  # nothing to tune on: the first (default) setting, still evaluated
     tuning: list[dict[str, Any]] = []
     best, best_valid = grid[0], {}
-    cache = FitCache()  # this run's shared sub-fits, dropped with it
+    cache = FitCache(cls.fit_cache_entries)  # this run's shared sub-fits, dropped with it
     for params in track(grid, f"tuning {name}", enabled=progress and len(grid) > 1):
         model = cls(**params).fit(split.train, split.catalog, cache)
         figures = evaluate(model, valid_cases, ks, ray=ray).summary if len(valid_cases) else {}

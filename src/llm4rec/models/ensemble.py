@@ -1,0 +1,105 @@
+"""A tuned ensemble: the z-scored scores of other registered models, weighted.
+
+The hybrid blend generalised to any members. `llm4rec evaluate` builds its grid from the models it
+has just tuned (the strongest few by valid NDCG@10, each with the settings it chose) and tunes the
+weights on valid like any other setting; the members are fitted once per tuning run (the run's
+FitCache), not once per weight.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.interactions import Interactions
+from llm4rec.models.base import FitCache, ModelConfig, Recommender
+from llm4rec.models.hybrid import row_zscore
+
+WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)  # for each member after the first, whose weight is 1
+DEFAULT_MEMBERS = ("ease", "recent-pop")
+
+
+class Member(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    model: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    weight: float = Field(1.0, ge=0)
+
+
+class EnsembleConfig(ModelConfig):
+    members: list[Member] = Field(default_factory=lambda: [Member(model=m) for m in DEFAULT_MEMBERS],
+                                  description="models blended, each with its settings and weight")
+
+
+def strongest(tuned: Sequence[tuple[str, dict[str, Any], float]], top: int = 3) -> list[Member]:
+    """The `top` tuned models (name, chosen settings, valid NDCG@10) as members, best first."""
+    ranked = sorted((t for t in tuned if t[0] != Ensemble.name), key=lambda t: -t[2])[:top]
+    return [Member(model=name, params=params) for name, params, _ in ranked]
+
+
+def weight_grid(members: list[Member]) -> list[dict[str, Any]]:
+    """Every weighting of `members` from WEIGHTS, the first member's weight fixed at 1."""
+    grid = []
+    for weights in itertools.product(WEIGHTS, repeat=len(members) - 1):
+        blend = [m.model_copy(update={"weight": w}) for m, w in zip(members, (1.0, *weights), strict=True)]
+        grid.append({"members": [m.model_dump() for m in blend]})
+    return grid
+
+
+class Ensemble(Recommender):
+    """sum over members of weight * z(member scores); members with weight 0 are not fitted."""
+
+    name = "ensemble"
+    Config = EnsembleConfig
+    fit_cache_entries = 6  # every member stays fitted across the weight grid
+
+    @classmethod
+    def search_space(cls) -> list[dict[str, Any]]:
+        return weight_grid(EnsembleConfig().members)
+
+    def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
+            cache: FitCache | None = None) -> Self:
+        from llm4rec.models.registry import create_model
+
+        self.members_ = []
+        for member in self._active():
+            def fit(member: Member = member) -> Recommender:
+                return create_model(member.model, **member.params).fit(interactions, catalog)
+
+            key = ("member", member.model, json.dumps(member.params, sort_keys=True), id(interactions))
+            self.members_.append(fit() if cache is None else cache.get_or_fit(key, fit))
+        self.n_items_ = interactions.n_items
+        return self
+
+    def _active(self) -> list[Member]:
+        return [m for m in self.config.members if m.weight > 0]
+
+    def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+        total = np.zeros((len(histories), self.n_items_))
+        for member, model in zip(self._active(), self.members_, strict=True):
+            total += member.weight * row_zscore(model.score(histories, users).astype(np.float64))
+        return total
+
+    def forget_users(self, users: np.ndarray) -> None:
+        for model in self.members_:
+            model.forget_users(users)
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {f"m{i}.{name}": array for i, model in enumerate(self.members_)
+                for name, array in model._state().items()}
+
+    def _restore(self, state: dict[str, np.ndarray]) -> None:
+        from llm4rec.models.registry import create_model
+
+        self.members_ = []
+        for i, member in enumerate(self._active()):
+            model = create_model(member.model, **member.params)
+            model.n_items_ = self.n_items_
+            model._restore({name[len(f"m{i}."):]: array for name, array in state.items() if name.startswith(f"m{i}.")})
+            self.members_.append(model)
