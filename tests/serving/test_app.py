@@ -83,7 +83,7 @@ def test_feedback_changes_the_next_recommendations(client, auth):
     receipt = client.post("/feedback", headers=auth, json={"events": [
         {"user_id": "1", "item_id": before[0], "event_type": "purchase"},
         {"user_id": "1", "item_id": "not-in-the-model"}]}).json()
-    assert receipt == {"stored": 2, "applied": 1}
+    assert receipt == {"stored": 2, "applied": 1, "unknown_event_types": []}
     after = client.get("/recommend/1?k=10").json()
     assert not after["cached"] and before[0] not in ids(after)
 
@@ -199,3 +199,12 @@ def test_profile_of_a_user_in_plain_language(client):
     body = client.get("/users/1/profile").json()
     assert body["summary"].startswith("Mostly") and body["profile"]["top_genres"][0]["value"] == "Drama"
     assert client.get("/users/nobody/profile").status_code == 404
+
+
+def test_event_types_the_weights_do_not_know_are_counted_and_named(client, auth):
+    receipt = client.post("/feedback", headers=auth, json={"events": [
+        {"user_id": "1", "item_id": "50", "event_type": "wishlist"},
+        {"user_id": "1", "item_id": "51", "event_type": "wishlist"},
+        {"user_id": "1", "item_id": "52", "event_type": "purchase"}]}).json()
+    assert receipt["stored"] == 3 and receipt["unknown_event_types"] == ["wishlist"]
+    assert "llm4rec_feedback_unknown_type_events_total 2.0" in client.get("/metrics").text

@@ -20,6 +20,9 @@ class ServiceMetrics:
         self.cache_hits = Counter("llm4rec_cache_hits", "Recommendations served from the per-user cache",
                                   registry=self.registry)
         self.feedback = Counter("llm4rec_feedback_events", "Feedback events stored", registry=self.registry)
+        self.unknown_event_types = Counter(  # no label per type: clients choose the names, labels would not be bounded
+            "llm4rec_feedback_unknown_type_events", "Stored events whose type the bundle's feedback weights do not "
+            "know (they weigh unknown_event_weight in retraining)", registry=self.registry)
         self.model = Info("llm4rec_model", "The served model bundle", registry=self.registry)
         self.index_items = Gauge("llm4rec_index_items", "Items in the served model's catalogue/index",
                                  registry=self.registry)

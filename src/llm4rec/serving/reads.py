@@ -221,6 +221,14 @@ class ServedModel:
         profile = readable_profile(history, interactions.items, self.bundle.catalog, liked=liked)
         return {"user_id": user_id, "summary": describe(profile, language), "profile": profile}
 
+    def unknown_event_types(self, events: list[Event]) -> list[str]:
+        """Event types the bundle's feedback weights do not list (the defaults when it was not mined)."""
+        from llm4rec.feedback.weights import FeedbackConfig
+
+        recorded = (self.bundle.manifest.get("feedback") or {}).get("config")
+        known = FeedbackConfig(**recorded) if recorded else FeedbackConfig()
+        return sorted({e.event_type for e in events} - set(known.event_weights))
+
     def query_vectors(self) -> np.ndarray:
         """The catalogue's text embeddings for queries (encoded once per version, disk-cached)."""
         if self._query_vectors is None:

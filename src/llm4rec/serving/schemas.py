@@ -111,6 +111,8 @@ class FeedbackBatch(BaseModel):
 class FeedbackReceipt(BaseModel):
     stored: int = Field(description="Events written durably before this answer")
     applied: int = Field(description="Events on items the served model knows, now in the users' histories")
+    unknown_event_types: list[str] = Field(default_factory=list, description="Event types the bundle's feedback "
+                                           "weights do not list: stored, weighed as unknown events in retraining")
 
 
 class Forgotten(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from llm4rec.serving.deps import CanWrite, EngineDep
+from llm4rec.serving.deps import CanWrite, EngineDep, ServedDep
 from llm4rec.serving.feedback_store import Event
 from llm4rec.serving.schemas import FeedbackBatch, FeedbackReceipt, problems
 
@@ -12,9 +12,14 @@ router = APIRouter(tags=["feedback"])
 
 
 @router.post("/feedback", responses=problems(400, 401, 403, 413, 422, 429))
-def feedback(body: Event | FeedbackBatch, engine: EngineDep, request: Request, _: CanWrite) -> FeedbackReceipt:
-    """One event or a batch; replayed after any restart or reload, whatever its timestamp."""
+def feedback(body: Event | FeedbackBatch, engine: EngineDep, served: ServedDep, request: Request,
+             _: CanWrite) -> FeedbackReceipt:
+    """One event or a batch; replayed after any restart or reload, whatever its timestamp. Types
+    the bundle's feedback weights do not know are counted (/metrics) and named in the receipt."""
     events = body.events if isinstance(body, FeedbackBatch) else [body]
     stored, applied = engine.add_feedback(events)
-    request.app.state.metrics.feedback.inc(stored)
-    return FeedbackReceipt(stored=stored, applied=applied)
+    unknown = served.unknown_event_types(events)
+    metrics = request.app.state.metrics
+    metrics.feedback.inc(stored)
+    metrics.unknown_event_types.inc(sum(e.event_type in unknown for e in events))
+    return FeedbackReceipt(stored=stored, applied=applied, unknown_event_types=unknown[:20])
