@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import typer
 
@@ -81,3 +83,24 @@ def test_missing_or_broken_input_files_are_clear_errors(run_main, shared_data, t
     assert code == 2 and "not an `evaluate` results JSON" in output
     code, output = run_main("serve", "--api-keys-file", str(tmp_path / "none.txt"))
     assert code == 2 and "does not exist" in output
+
+
+def test_drop_suspicious_leaves_out_injected_fake_profiles(run_main, ml100k_loo, tmp_path):
+    """An average attack injected into the training part (the library's injector) is flagged,
+    listed and left out."""
+    from llm4rec.data.split_dir import write_split_dir
+    from llm4rec.feedback.attacks import Attack, choose_target, inject
+
+    attacked, fake = inject(ml100k_loo.train, ml100k_loo.catalog,
+                            Attack("average", 0.05, 0.05, choose_target(ml100k_loo.train), 0))
+    fakes = set(attacked.users.ids[np.flatnonzero(fake)])
+    users = attacked.users
+    parts = {p: type(attacked).from_frame(getattr(ml100k_loo, p).to_frame(), users, attacked.items)
+             for p in ("valid", "test")}
+    write_split_dir(replace(ml100k_loo, train=attacked, **parts), tmp_path)
+    out = tmp_path / "r.json"
+    code, output = run_main("evaluate", "--split-dir", str(tmp_path), "--models", "pop", "--out", str(out),
+                            "--drop-suspicious")
+    listed = set(out.with_suffix(".suspicious.txt").read_text().split())
+    assert code == 0 and "suspicious users dropped" in output
+    assert len(listed & fakes) >= 0.9 * len(fakes) and len(listed - fakes) <= 0.1 * len(fakes)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llm4rec.cli.console import console, fail, results_table, settings_lines, write_json
-from llm4rec.cli.options import choose_text_encoder, load_data, weighted_grid, with_encoder
+from llm4rec.cli.options import choose_text_encoder, drop_suspicious, load_data, weighted_grid, with_encoder
 from llm4rec.data.splits import Split
 from llm4rec.errors import Llm4RecError
 from llm4rec.evaluation.protocol import ModelResult, tune_and_test
@@ -26,16 +26,19 @@ if TYPE_CHECKING:
 def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip_bad_rows: bool,
                    report_path: Path | None, skip_failing: bool = False, catalog: Path | None = None,
                    feedback: FeedbackConfig | None = None, ray: str | None = None,
-                   sample_users: int | None = None) -> tuple[Split, list[ModelResult]]:
+                   sample_users: int | None = None, suspicious: bool = False) -> tuple[Split, list[ModelResult]]:
     """Tune, refit and test each model; write the contract JSON, details and a report.
 
     With `skip_failing` (used for `--models all`) a model that cannot run on this data, such
     as the text model without an items.tsv, is reported and left out instead of stopping.
     With `feedback` (mining settings) the raw data is mined into weights first, and models
     that can read weights are tuned with `weighted` on. With `sample_users`, valid and test
-    keep a seeded sample of that many users (train stays whole).
+    keep a seeded sample of that many users (train stays whole). With `suspicious`, the users the
+    shilling detector flags are left out (their ids written beside `out`).
     """
     split, mining = load_data(source, protocol, skip_bad_rows, catalog, feedback)
+    if suspicious:
+        split = drop_suspicious(split, out.with_suffix(".suspicious.txt"))
     if sample_users is not None:
         split = split.sample_users(sample_users)
     console.print(f"[bold]{split.name}[/]: {split.train.n_users:,} users, {split.train.n_items:,} items; "

@@ -14,6 +14,7 @@ from llm4rec.cli.evaluation_run import run_evaluation
 from llm4rec.cli.options import (
     Catalog,
     Data,
+    DropSuspicious,
     Encoder,
     EncoderBackend,
     FeedbackConfigFile,
@@ -28,6 +29,7 @@ from llm4rec.cli.options import (
     SplitDir,
     choose_text_encoder,
     data_source,
+    drop_suspicious,
     encoder_settings,
     load_data,
     mining_settings,
@@ -68,12 +70,14 @@ def evaluate(
     sample_users: Annotated[int | None, typer.Option(
         min=1, help="evaluate (valid and test) on a seeded sample of this many users; training uses every "
                     "event. For logs too large to rank every user's items")] = None,
+    suspicious: DropSuspicious = False,
 ) -> None:
     """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
     with encoder_settings(encoder, encoder_backend, ray):  # catalogue encoding goes to Ray too
         run_evaluation(data_source(split_dir, data), model_names(models), out, protocol, skip_bad_rows, report,
                        skip_failing=models == "all", catalog=catalog,
-                       feedback=mining_settings(mine_feedback, feedback_config), ray=ray, sample_users=sample_users)
+                       feedback=mining_settings(mine_feedback, feedback_config), ray=ray, sample_users=sample_users,
+                       suspicious=suspicious)
 
 
 @app.command()
@@ -119,6 +123,7 @@ def train(
     encoder: Encoder = None,
     encoder_backend: EncoderBackend = None,
     skip_bad_rows: SkipBad = False,
+    suspicious: DropSuspicious = False,
 ) -> None:
     """Fit a model on all of the data and save it as a new versioned bundle to serve (with
     --mine-feedback, on mined weights; the mining settings are saved in the bundle)."""
@@ -140,6 +145,8 @@ def train(
         if MODELS[model].encodes_text and text_encoder is not None and (
                 encoder is not None or settings.get("text_model") is None):
             settings = settings | {"text_model": text_encoder}  # recorded in the bundle
+        if suspicious:
+            made = drop_suspicious(made, Path("suspicious_users.txt"))
         made = private_split(made, pseudonymize, key_file)
         everything = made.train_valid().concat(made.test)
         started = time.perf_counter()

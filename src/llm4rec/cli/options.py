@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import numpy as np
 import typer
 from rich.markup import escape
 
@@ -159,6 +160,26 @@ def read_results(path: Path) -> dict:
     if not isinstance(results, dict):
         fail(f"{path} is not an `evaluate` results JSON (an object of models)")
     return results
+
+
+DropSuspicious = Annotated[bool, typer.Option(
+    "--drop-suspicious", help="leave out the users the shilling detector flags as fake profiles (detected on the "
+                              "training part's ratings; the count is printed and the ids written beside the output)")]
+
+
+def drop_suspicious(split: Split, listing: Path) -> Split:
+    """The split without the users `feedback.shilling.detect_fakes` flags on its training part;
+    says how many and writes their ids to `listing`, one a line."""
+    from llm4rec.feedback.shilling import detect_fakes
+
+    try:
+        flagged = np.flatnonzero(detect_fakes(split.train))
+    except ValueError as error:
+        fail(f"--drop-suspicious: {error}")
+    listing.parent.mkdir(parents=True, exist_ok=True)
+    listing.write_text("".join(f"{split.train.users.ids[u]}\n" for u in flagged))
+    console.print(f"[yellow]note:[/] {len(flagged)} suspicious users dropped (shilling detector); ids in {listing}")
+    return split.without_users(flagged)
 
 
 def parse_params(text: str) -> dict:

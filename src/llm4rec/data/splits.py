@@ -26,6 +26,14 @@ class Split:
         """Train and valid together: what a model is refitted on before test."""
         return self.train.concat(self.valid)
 
+    def without_users(self, users: np.ndarray) -> Split:
+        """The split without the given user indices' rows in any part (id maps unchanged)."""
+        def kept(part: Interactions) -> Interactions:
+            return part.select(~np.isin(part.user_index, users))
+
+        return Split(kept(self.train), kept(self.valid), kept(self.test), self.catalog,
+                     self.protocol + f", {len(users)} suspicious users dropped", self.name)
+
     def sample_users(self, n_users: int, seed: int = 0) -> Split:
         """The split with valid and test rows kept for a seeded sample of `n_users` of the users
         who have any (train stays whole: models learn from every event, only evaluation gets
