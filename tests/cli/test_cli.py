@@ -75,3 +75,16 @@ def test_models_all_skips_a_model_that_needs_items_tsv(shared_data, tmp_path):
                                 skip_failing=True)
     assert [r.name for r in results] == ["pop"]
     assert list(json.loads((tmp_path / "r.json").read_text())) == ["pop"]
+
+
+def test_seeds_report_the_spread_over_training_seeds(shared_data, tmp_path):
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["evaluate", "--split-dir", str(shared_data / "ml-100k-loo"), "--models", "pop,als",
+                                 "--out", str(out), "--seeds", "2"])
+    assert result.exit_code == 0, result.output
+    seeds = json.loads(out.with_suffix(".details.json").read_text())["seeds"]
+    assert list(seeds) == ["als"]  # pop has no randomness
+    figures = seeds["als"]["NDCG@10"]
+    low, high = figures["ci95_over_seeds"]
+    assert len(figures["values"]) == 2 and low <= figures["mean"] <= high
+    assert "als over 2 seeds" in result.output

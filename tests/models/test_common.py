@@ -37,6 +37,7 @@ def test_declared_capabilities_match_the_settings_they_imply():
         assert cls.reads_weights == ("weighted" in cls.Config.model_fields), cls.name
         assert cls.encodes_text == ("text_model" in cls.Config.model_fields), cls.name
         assert cls.encodes_text or not cls.reads_text, cls.name
+        assert cls.seeded == ("seed" in cls.Config.model_fields), cls.name
 
 
 def test_the_hybrids_ease_fit_is_shared_through_the_tuning_runs_cache(ml100k_loo, monkeypatch):

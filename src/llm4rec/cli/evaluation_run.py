@@ -12,7 +12,7 @@ from llm4rec.cli.console import console, fail, results_table, settings_lines, wr
 from llm4rec.cli.options import choose_text_encoder, drop_suspicious, load_data, weighted_grid, with_encoder
 from llm4rec.data.splits import Split
 from llm4rec.errors import Llm4RecError
-from llm4rec.evaluation.protocol import ModelResult, tune_and_test
+from llm4rec.evaluation.protocol import ModelResult, seed_spread, tune_and_test
 from llm4rec.evaluation.report import details, markdown_report
 from llm4rec.models.ensemble import Ensemble, strongest, weight_grid
 from llm4rec.models.registry import MODELS
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip_bad_rows: bool,
                    report_path: Path | None, skip_failing: bool = False, catalog: Path | None = None,
                    feedback: FeedbackConfig | None = None, ray: str | None = None,
-                   sample_users: int | None = None, suspicious: bool = False) -> tuple[Split, list[ModelResult]]:
+                   sample_users: int | None = None, suspicious: bool = False,
+                   seeds: int = 1) -> tuple[Split, list[ModelResult]]:
     """Tune, refit and test each model; write the contract JSON, details and a report.
 
     With `skip_failing` (used for `--models all`) a model that cannot run on this data, such
@@ -34,7 +35,8 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
     With `feedback` (mining settings) the raw data is mined into weights first, and models
     that can read weights are tuned with `weighted` on. With `sample_users`, valid and test
     keep a seeded sample of that many users (train stays whole). With `suspicious`, the users the
-    shilling detector flags are left out (their ids written beside `out`).
+    shilling detector flags are left out (their ids written beside `out`). With `seeds` > 1, models
+    whose training is random are refitted and tested with that many seeds (details: "seeds").
     """
     split, mining = load_data(source, protocol, skip_bad_rows, catalog, feedback)
     if suspicious:
@@ -65,6 +67,14 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
         fail("no model could run on this data; see the notes above")
     write_json(out, {r.name: r.contract() for r in results})
     extra = details(results)
+    spread = {r.name: seed_spread(r.name, r.params, split, seeds) for r in results
+              if seeds > 1 and MODELS[r.name].seeded}
+    for name, figures in spread.items():
+        low, high = figures["NDCG@10"]["ci95_over_seeds"]
+        console.print(f"  {name} over {seeds} seeds: test NDCG@10 mean {figures['NDCG@10']['mean']:.4f} "
+                      f"[{low:.4f}, {high:.4f}] (values {figures['NDCG@10']['values']})")
+    if spread:
+        extra["seeds"] = spread
     if encoder is not None:  # the encoder the text-aware rows used
         extra["encoder"], extra["encoder_backend"] = encoder, default_backend()
     if language is not None:

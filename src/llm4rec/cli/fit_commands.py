@@ -71,13 +71,16 @@ def evaluate(
         min=1, help="evaluate (valid and test) on a seeded sample of this many users; training uses every "
                     "event. For logs too large to rank every user's items")] = None,
     suspicious: DropSuspicious = False,
+    seeds: Annotated[int, typer.Option(
+        min=1, help="refit and test the models whose training is random with this many seeds; the mean and an "
+                    "interval over seeds go beside the bootstrap interval (details: seeds)")] = 1,
 ) -> None:
     """Tune each model on valid, refit on train+valid, report full-ranking test metrics."""
     with encoder_settings(encoder, encoder_backend, ray):  # catalogue encoding goes to Ray too
         run_evaluation(data_source(split_dir, data), model_names(models), out, protocol, skip_bad_rows, report,
                        skip_failing=models == "all", catalog=catalog,
                        feedback=mining_settings(mine_feedback, feedback_config), ray=ray, sample_users=sample_users,
-                       suspicious=suspicious)
+                       suspicious=suspicious, seeds=seeds)
 
 
 @app.command()

@@ -82,6 +82,7 @@ class Recommender(ABC):
     reads_text: ClassVar[bool] = False  # it reads the item catalogue's text by default
     encodes_text: ClassVar[bool] = False  # it can use a sentence encoder (takes `text_model`)
     reads_weights: ClassVar[bool] = False  # it can learn from confidence weights (takes `weighted`)
+    seeded: ClassVar[bool] = False  # its fit draws random numbers from a `seed` setting (evaluate --seeds)
     fit_cache_entries: ClassVar[int] = 1  # sub-fits a tuning run keeps for this model (see FitCache)
     learns_from_users: ClassVar[bool] = True  # its learned arrays depend on training users (forgetting refits)
     Config: ClassVar[type[ModelConfig]] = ModelConfig

@@ -45,6 +45,8 @@ class _ImplicitMF(Recommender):
     in by one least-squares step against the item factors, so new users get scores too.
     """
 
+    seeded = True
+
     def _make(self) -> AlternatingLeastSquares | BayesianPersonalizedRanking:
         raise NotImplementedError
 
@@ -179,6 +181,7 @@ class SampledBPR(_ImplicitMF):
 
     name = "bpr-sampled"
     reads_weights = encodes_text = True  # the encoder draws hard negatives
+    seeded = True
     Config = SampledBPRConfig
 
     @classmethod

@@ -144,6 +144,7 @@ class SequentialRecommender(Recommender):
 
     name = "sasrec"
     encodes_text = reads_weights = True  # use_text=True reads text; weighted=True reads weights
+    seeded = True
     Config = SequentialConfig
 
     def _modalities(self, interactions: Interactions, catalog: ItemCatalog | None) -> list[np.ndarray]:
