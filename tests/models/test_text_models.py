@@ -84,3 +84,21 @@ def test_sequential_model_on_users_too_short_to_hold_out():
     with pytest.warns(UserWarning, match="without early stopping"):
         model = create_model("sasrec", max_epochs=2).fit(Interactions.from_frame(frame))
     assert model.epochs_ == 2 and np.isfinite(model.score([np.array([0])])).all()
+
+
+def test_the_hybrids_cold_gate_makes_new_items_reachable_and_leaves_the_rest(ml100k_loo):
+    """An item with no training interaction is scored by its text at the blend's scale."""
+    import numpy as np
+
+    from llm4rec.models.hybrid import HybridBlend
+
+    train = ml100k_loo.train
+    cold = np.flatnonzero(train.item_counts() == 0)
+    assert len(cold)  # ml-100k-loo's training part misses a few items
+    histories = train.histories()[:20]
+    gated = HybridBlend(l2=150.0, text_weight=1.0).fit(train, ml100k_loo.catalog)
+    plain = HybridBlend(l2=150.0, text_weight=1.0, cold_gate=False).fit(train, ml100k_loo.catalog)
+    a, b = gated.score(histories), plain.score(histories)
+    warm = np.setdiff1d(np.arange(train.n_items), cold)
+    assert np.allclose(a[:, warm], b[:, warm])  # warm items: unchanged
+    assert (a[:, cold].max(axis=1) > b[:, cold].max(axis=1)).all()  # cold items: lifted by their text

@@ -27,11 +27,16 @@ class HybridConfig(ModelConfig):
     half_life: float = Field(1.0, ge=0, description="recency half-life of the text profile")
     text_model: str | None = None
     template: str | None = None
+    cold_gate: bool = Field(True, description="score items without training interactions by their text alone "
+                            "(at the blend's scale), so new items can be recommended")
 
 
 class HybridBlend(Recommender):
     """z(EASE) + text_weight * z(text profile similarity). Without a catalogue it warns and
-    runs as EASE alone."""
+    runs as EASE alone. An item nobody interacted with in training has no EASE score worth the
+    name (its column is zero); with `cold_gate` it gets (1 + text_weight) * z(text) instead, the
+    blend it would have if its EASE score matched its text, so new items are reachable while
+    every other item's score is unchanged."""
 
     name = "hybrid"
     reads_text = encodes_text = True
@@ -55,13 +60,17 @@ class HybridBlend(Recommender):
         else:
             self.text_ = TextContent(half_life=c.half_life, text_model=c.text_model, template=c.template)
             self.text_.fit(interactions, catalog)
+        self.cold_ = interactions.item_counts() == 0
         self.n_items_ = interactions.n_items
         return self
 
     def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
         scores = row_zscore(self.ease_.score(histories))
         if self.text_ is not None:
-            scores += self.config.text_weight * row_zscore(self.text_.score(histories))
+            text = row_zscore(self.text_.score(histories))
+            scores += self.config.text_weight * text
+            if self.config.cold_gate and self.cold_.any():
+                scores[:, self.cold_] = (1 + self.config.text_weight) * text[:, self.cold_]
         return scores
 
     def _similarities(self, items: np.ndarray) -> np.ndarray:
@@ -69,13 +78,14 @@ class HybridBlend(Recommender):
 
     def _state(self) -> dict[str, np.ndarray]:
         text = {} if self.text_ is None else {"item_vectors_": self.text_.item_vectors_}
-        return {"weights_": self.ease_.weights_} | text
+        return {"weights_": self.ease_.weights_, "cold_": self.cold_} | text
 
     def _restore(self, state: dict[str, np.ndarray]) -> None:
         c = self.config
         self.ease_ = EASE(l2=c.l2)
         self.ease_.n_items_ = self.n_items_
         self.ease_._restore(state)
+        self.cold_ = state["cold_"] if "cold_" in state else np.zeros(self.n_items_, dtype=bool)
         self.text_ = None
         if "item_vectors_" in state:
             self.text_ = TextContent(half_life=c.half_life, text_model=c.text_model, template=c.template)
