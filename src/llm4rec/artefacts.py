@@ -1,5 +1,6 @@
 """A ledger of the places llm4rec wrote users' data to (bundle roots, feedback stores, HTML
-reports), so forgetting a user can find every one of them.
+reports, lists of user ids such as the suspicious users dropped), so forgetting a user can find
+every one of them.
 
 One JSON object per line in <cache root>/artefacts.jsonl, appended (a short append is atomic
 on POSIX, so several processes can record at once); places that no longer exist are skipped.
@@ -14,7 +15,7 @@ from typing import Literal
 from llm4rec.settings import cache_root
 
 LEDGER = "artefacts.jsonl"
-Kind = Literal["bundles", "feedback", "report"]
+Kind = Literal["bundles", "feedback", "report", "user_list"]
 
 
 def ledger_path() -> Path:

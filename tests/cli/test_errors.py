@@ -101,6 +101,10 @@ def test_drop_suspicious_leaves_out_injected_fake_profiles(run_main, ml100k_loo,
     out = tmp_path / "r.json"
     code, output = run_main("evaluate", "--split-dir", str(tmp_path), "--models", "pop", "--out", str(out),
                             "--drop-suspicious")
-    listed = set(out.with_suffix(".suspicious.txt").read_text().split())
+    listing = out.with_suffix(".suspicious.txt")
+    listed = set(listing.read_text().split())
     assert code == 0 and "suspicious users dropped" in output
     assert len(listed & fakes) >= 0.9 * len(fakes) and len(listed - fakes) <= 0.1 * len(fakes)
+    someone = sorted(listed)[0]
+    code, output = run_main("forget", "--user", someone)  # the list holds ids: forgetting reaches it
+    assert code == 0 and f"user list {listing.resolve()}" in output and someone not in listing.read_text().split()

@@ -11,6 +11,7 @@ import numpy as np
 import typer
 from rich.markup import escape
 
+from llm4rec import artefacts
 from llm4rec.cli.console import console, fail, show_report
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.ids import IdMap
@@ -178,6 +179,7 @@ def drop_suspicious(split: Split, listing: Path) -> Split:
         fail(f"--drop-suspicious: {error}")
     listing.parent.mkdir(parents=True, exist_ok=True)
     listing.write_text("".join(f"{split.train.users.ids[u]}\n" for u in flagged))
+    artefacts.record("user_list", listing)  # ids of users: `llm4rec forget` reaches this file too
     console.print(f"[yellow]note:[/] {len(flagged)} suspicious users dropped (shilling detector); ids in {listing}")
     return split.without_users(flagged)
 

@@ -52,12 +52,14 @@ class Places:
     stores: list[Path]
     loaded: Bundle | None = None
     open_store: FeedbackStore | None = None
+    user_lists: list[Path] = field(default_factory=list)  # files of user ids, one a line
 
     @classmethod
     def everywhere(cls, roots: list[Path], stores: list[Path]) -> Places:
         """The given places plus every bundle root and feedback store in the artefact ledger."""
         return cls(_unique(roots + [Path(e["path"]) for e in artefacts.recorded("bundles")]),
-                   _unique(stores + [Path(e["path"]) for e in artefacts.recorded("feedback")]))
+                   _unique(stores + [Path(e["path"]) for e in artefacts.recorded("feedback")]),
+                   user_lists=[Path(e["path"]) for e in artefacts.recorded("user_list")])
 
 
 def erase_user(user_id: str, places: Places, key: bytes | None = None, refit: bool = False) -> Erasure:
@@ -72,6 +74,7 @@ def erase_user(user_id: str, places: Places, key: bytes | None = None, refit: bo
                           hint="Give the pseudonym key: --key-file FILE or $LLM4REC_PSEUDONYM_KEY.")
     ids = [user_id] + ([pseudonym(user_id, key)] if key is not None else [])
     _erase_from_stores(ids, places, erasure)
+    _erase_from_lists(ids, places.user_lists, erasure)
     touched = _erase_from_bundles(ids, folders, places.loaded, erasure)
     _untouched_sources(touched, erasure)
     # --refit also refits versions marked by an earlier forget without it (`forgotten_since_fit`)
@@ -107,6 +110,15 @@ def _erase_from_stores(ids: list[str], places: Places, erasure: Erasure) -> None
             store.close()
         if deleted:
             erasure.erased.append(f"feedback store {path}: {deleted} event(s)")
+
+
+def _erase_from_lists(ids: list[str], lists: list[Path], erasure: Erasure) -> None:
+    for path in lists:
+        lines = path.read_text().splitlines()
+        kept = [line for line in lines if line not in ids]
+        if len(kept) != len(lines):
+            path.write_text("".join(f"{line}\n" for line in kept))
+            erasure.erased.append(f"user list {path}: the id")
 
 
 def _erase_from_bundles(ids: list[str], folders: list[Path], loaded: Bundle | None, erasure: Erasure) -> list[Path]:
