@@ -19,7 +19,7 @@ import numpy as np
 from llm4rec.data.split_dir import read_split_dir
 from llm4rec.models.base import top_k
 from llm4rec.models.ease import EASE
-from llm4rec.ranking.query_parser import item_years
+from llm4rec.profiles.summary import item_years
 from llm4rec.serving.bundle import load_bundle, save_bundle
 from llm4rec.serving.reads import ServedModel, query_encoder
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from llm4rec.ranking.query_parser import allowed, item_years, parse_query
+from llm4rec.profiles.summary import item_years
+from llm4rec.ranking.query_parser import allowed, parse_query
 
 
 @pytest.mark.parametrize(("query", "expected"), [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from llm4rec.ranking.query_parser import item_years
+from llm4rec.profiles.summary import item_years
 
 
 def test_a_conversation_keeps_what_was_asked_and_shown(client, anonymous, ml100k_loo):

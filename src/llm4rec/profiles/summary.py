@@ -121,14 +121,14 @@ def describe(profile: dict[str, Any], language: str = "en") -> str:
     return ("；".join(parts) + "。") if language == "zh" else "; ".join(parts) + "."
 
 
-def _years(rows: pd.DataFrame) -> np.ndarray:
+def item_years(rows: pd.DataFrame) -> np.ndarray:
+    """Each row's year: a numeric `year` column, else "(1995)" in its title; NaN when neither."""
     if "year" in rows and pd.api.types.is_numeric_dtype(rows["year"]):
-        years = rows["year"].to_numpy(dtype=float)
-    else:
-        column = next((c for c in ("title", "movie_title", "name") if c in rows), None)
-        found = rows[column].astype(str).str.extract(YEAR_IN_TITLE)[0] if column else pd.Series(dtype=str)
-        years = pd.to_numeric(found, errors="coerce").to_numpy(dtype=float)
-    return years[~np.isnan(years)]
+        return rows["year"].to_numpy(dtype=float)
+    column = next((c for c in ("title", "movie_title", "name") if c in rows), None)
+    if column is None:
+        return np.full(len(rows), np.nan)
+    return pd.to_numeric(rows[column].astype(str).str.extract(YEAR_IN_TITLE)[0], errors="coerce").to_numpy(float)
 
 
 def readable_profile(history: np.ndarray, items: IdMap, catalog: ItemCatalog | None, half_life: float = 20.0,
@@ -155,7 +155,8 @@ def readable_profile(history: np.ndarray, items: IdMap, catalog: ItemCatalog | N
                     profile[f"disliked_{column}"] = disliked
     if item_texts is not None:
         profile["keywords"] = keywords([item_texts[i] for i in history], weights, item_texts)
-    years = _years(rows)
+    years = item_years(rows)
+    years = years[~np.isnan(years)]
     if len(years):
         low, median, high = np.percentile(years, [10, 50, 90])
         profile["typical_era"] = {"median_year": int(median), "range_10_90": [int(low), int(high)]}

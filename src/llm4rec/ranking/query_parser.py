@@ -18,6 +18,7 @@ import pandas as pd
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.ids import IdMap
+from llm4rec.profiles.summary import item_years
 
 # words that name a category value, per value as MovieLens and shop catalogues spell it
 SYNONYMS = {
@@ -57,7 +58,6 @@ BETWEEN = re.compile(r"between\s+(\d{4})\s+and\s+(\d{4})|(\d{4})\s*(?:-|–|to|�
 PRICE = re.compile(r"(?:under|below|less than|cheaper than|at most)\s*\$?\s*(\d+(?:\.\d+)?)"
                    r"|(\d+(?:\.\d+)?)\s*元以(?:下|内)")
 SIMILAR = re.compile(r"(?:similar to|like|as good as)\s+(.+)|像《?(.+?)》?(?:一样|那样|的)")
-YEAR_IN_TITLE = re.compile(r"\((\d{4})\)")
 
 
 @dataclass
@@ -145,16 +145,6 @@ def preferred(constraints: QueryConstraints, catalog: ItemCatalog | None, items:
         return np.zeros(len(items))
     rows = catalog.aligned(items)
     return np.mean([_has_any(rows, [value], catalog) for value in constraints.include], axis=0)
-
-
-def item_years(rows: pd.DataFrame) -> np.ndarray:
-    """Each item's year: a numeric `year` column, else "(1995)" in its title; NaN when neither."""
-    if "year" in rows and pd.api.types.is_numeric_dtype(rows["year"]):
-        return rows["year"].to_numpy(dtype=float)
-    column = next((c for c in ("title", "movie_title", "name") if c in rows), None)
-    if column is None:
-        return np.full(len(rows), np.nan)
-    return pd.to_numeric(rows[column].astype(str).str.extract(YEAR_IN_TITLE)[0], errors="coerce").to_numpy(float)
 
 
 def _has_any(rows: pd.DataFrame, values: list[str], catalog: ItemCatalog) -> np.ndarray:

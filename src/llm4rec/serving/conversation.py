@@ -13,7 +13,8 @@ from threading import Lock
 
 import numpy as np
 
-from llm4rec.ranking.query_parser import QueryConstraints, item_years, parse_query
+from llm4rec.profiles.summary import item_years
+from llm4rec.ranking.query_parser import QueryConstraints, parse_query
 from llm4rec.serving.reads import Ranked, ServedModel
 
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
