@@ -124,6 +124,8 @@ def _erase_from_lists(ids: list[str], lists: list[Path], erasure: Erasure) -> No
 def _erase_from_bundles(ids: list[str], folders: list[Path], loaded: Bundle | None, erasure: Erasure) -> list[Path]:
     touched = []
     for folder in folders:
+        if not set(ids) & set(json.loads((folder / "ids.json").read_text())["users"]):
+            continue  # read the id map before loading a model that never saw the user
         bundle = loaded if loaded is not None and folder == loaded.path else load_bundle(folder)
         if any([forget_user_in_bundle(bundle, i) for i in ids]):
             touched.append(folder)
