@@ -81,16 +81,19 @@ class QueryConstraints:
                     or self.year_min is not None or self.year_max is not None)
 
 
+def category_columns(catalog: ItemCatalog | None) -> list[str]:
+    """The catalogue's categorical columns: `|`-separated lists (genres), or named as categories."""
+    if catalog is None:
+        return []
+    return [column for column in catalog.text_columns
+            if column in ("genres", "category", "categories", "brand")
+            or catalog.frame[column].dropna().astype(str).str.contains("|", regex=False).any()]
+
+
 def category_values(catalog: ItemCatalog | None) -> dict[str, set[str]]:
     """Each categorical column's values (genres split on `|`): what a query can name."""
-    if catalog is None:
-        return {}
-    values = {}
-    for column in catalog.text_columns:
-        cells = catalog.frame[column].dropna().astype(str)
-        if cells.str.contains("|", regex=False).any() or column in ("genres", "category", "categories", "brand"):
-            values[column] = {v.strip() for cell in cells for v in cell.split("|") if v.strip()}
-    return values
+    return {column: {v.strip() for cell in catalog.frame[column].dropna().astype(str) for v in cell.split("|")
+                     if v.strip()} for column in category_columns(catalog)}
 
 
 def parse_query(query: str, catalog: ItemCatalog | None, items: IdMap) -> QueryConstraints:
@@ -149,7 +152,7 @@ def preferred(constraints: QueryConstraints, catalog: ItemCatalog | None, items:
 
 def _has_any(rows: pd.DataFrame, values: list[str], catalog: ItemCatalog) -> np.ndarray:
     found = np.zeros(len(rows), dtype=bool)
-    for column in category_values(catalog):
+    for column in category_columns(catalog):  # column names only: the values are not needed here
         cells = rows[column].fillna("").astype(str).str.split("|")
         found |= cells.apply(lambda parts: any(p.strip() in values for p in parts)).to_numpy()
     return found
