@@ -10,6 +10,7 @@ from llm4rec.errors import ConfigError
 from llm4rec.models.base import MANIFEST, Recommender
 from llm4rec.models.ease import EASE
 from llm4rec.models.ensemble import Ensemble
+from llm4rec.models.generative import GenerativeRecommender
 from llm4rec.models.hybrid import HybridBlend
 from llm4rec.models.itemknn import ItemKNN
 from llm4rec.models.matrix_factorization import ALS, BPR, SampledBPR
@@ -20,7 +21,7 @@ from llm4rec.models.text_content import TextContent
 MODELS: dict[str, type[Recommender]] = {
     m.name: m
     for m in (Popularity, RecentPopularity, ItemKNN, EASE, ALS, BPR, SampledBPR, TextContent, HybridBlend,
-              SequentialRecommender, SequentialHybrid, Ensemble)
+              SequentialRecommender, SequentialHybrid, GenerativeRecommender, Ensemble)
 }
 
 

@@ -25,7 +25,9 @@ FULL_SOFTMAX_ITEMS = 20_000  # beyond this the (batch x positions x items) logit
 AUTO_NEGATIVES = 2048
 
 
-class SequentialConfig(ModelConfig):
+class TransformerConfig(ModelConfig):
+    """The settings of the causal transformer over a user's items and of its training loop."""
+
     hidden: int = Field(64, ge=8)
     layers: int = Field(2, ge=1)
     heads: int = Field(2, ge=1)
@@ -35,6 +37,12 @@ class SequentialConfig(ModelConfig):
     learning_rate: float = Field(5e-3, gt=0)
     max_epochs: int = Field(200, ge=1)
     patience: int = Field(5, ge=1, description="epochs without holdout NDCG@10 gain before stopping")
+    weighted: bool = Field(False, description="weight each target's loss by its interaction's confidence weight "
+                           "(see llm4rec.feedback), normalised to mean 1 per batch")
+    seed: int = 0
+
+
+class SequentialConfig(TransformerConfig):
     id_dropout: float = Field(0.2, ge=0, lt=1, description="share of items trained without their ID "
                               "embedding each step, so the features alone must score them (cold start)")
     use_text: bool = False
@@ -47,9 +55,6 @@ class SequentialConfig(ModelConfig):
                                         "uniform, popularity (count ** popularity_exponent, log-Q corrected) "
                                         "or hard (text neighbours of the target, plus uniform)")
     popularity_exponent: float = Field(0.75, ge=0)
-    weighted: bool = Field(False, description="weight each target's loss by its interaction's confidence weight "
-                           "(see llm4rec.feedback), normalised to mean 1 per batch")
-    seed: int = 0
 
 
 class ItemEncoder(nn.Module):
@@ -90,7 +95,7 @@ class ItemEncoder(nn.Module):
 class SASRecNet(nn.Module):
     """Causal transformer over the last `max_len` items; next-item logits tied to items."""
 
-    def __init__(self, items: ItemEncoder, config: SequentialConfig) -> None:
+    def __init__(self, items: nn.Module, config: TransformerConfig) -> None:
         super().__init__()
         self.items = items
         self.positions = nn.Embedding(config.max_len, config.hidden)
@@ -314,6 +319,10 @@ class SequentialRecommender(Recommender):
     def _restore(self, state: dict[str, np.ndarray]) -> None:
         modalities = [state[f"modality_{i}"] for i in range(sum(k.startswith("modality_") for k in state))]
         self._build(self.n_items_, modalities, state["net.items.id_mask"][1:, 0] > 0)
+        self._load_net(state)
+
+    def _load_net(self, state: dict[str, np.ndarray]) -> None:
+        """Set the built network's weights from `_state`'s `net.` arrays, ready to serve."""
         self.net_.load_state_dict({k[4:]: torch.from_numpy(v) for k, v in state.items() if k.startswith("net.")})
         self._freeze()
 
