@@ -20,7 +20,7 @@ from torch import nn
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
-from llm4rec.models.base import SCORE_BUDGET, FitCache, Recommender, history_matrix
+from llm4rec.models.base import SCORE_BUDGET, FitCache, history_matrix
 from llm4rec.models.code_trie import CodeTrie
 from llm4rec.models.item_features import text_vectors
 from llm4rec.models.semantic_ids import SemanticIds, fit_semantic_ids
