@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain bench-attack bench-simulate test-slow lint bench bench-baselines bench-text bench-cold bench-encoder bench-finetune bench-finetune-methods bench-scale clean
+.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain bench-attack bench-simulate test-slow lint bench bench-baselines bench-text bench-cold bench-encoder bench-finetune bench-finetune-methods bench-scale bench-generative clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,9 @@ bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/large_log.py
 	$(BIN)/python benchmarks/large_catalogue.py
 	$(BIN)/python benchmarks/ann_retrieval.py --sizes 100000,1000000,5000000 --float-up-to 5000000 --ef 16,32,64,128,256,512 --skip-uniform --out benchmarks/results/ann_scale.json
+
+bench-generative: $(STAMP)  # hours on 2 cores: the comparison on four splits, cold start, the ablation
+	$(BIN)/python benchmarks/generative_retrieval.py
 
 bench-serving: $(STAMP)
 	$(BIN)/python benchmarks/serving_latency.py --out benchmarks/results/serving.json

@@ -107,7 +107,7 @@ def test_cli_semantic_ids_then_train_and_recommend_on_a_slice(run_main, ml100k_l
     code, output = run_main("train", "--split-dir", str(folder), "--model", "generative", "--out", str(bundles),
                             "--params", '{"max_epochs": 2, "levels": 2, "codebook_size": 16}')
     assert code == 0, output
-    code, output = run_main("recommend", "--model-dir", str(bundles), "--user", "1", "-k", "5", "--json")
+    code, output = run_main("recommend", "--model-dir", str(bundles), "--user", "1", "-k", "5", "--explain", "--json")
     assert code == 0, output
     answer = json.JSONDecoder().raw_decode(output[output.index("{"):])[0]
     assert len(answer["items"]) == 5 and set(answer["items"][0]) >= {"item_id", "score"}

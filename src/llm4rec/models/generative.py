@@ -30,6 +30,8 @@ from llm4rec.models.sequential import SASRecNet, SequentialRecommender, Transfor
 class GenerativeConfig(TransformerConfig):
     levels: int = Field(3, ge=1, description="k-means levels of each semantic ID (a collision level follows)")
     codebook_size: int = Field(64, ge=2, description="codes per k-means level")
+    id_input: bool = Field(True, description="read each item met in training by an ID embedding beside its codes "
+                           "(items never met: codes alone); False: codes alone, as in TIGER")
     beam: int = Field(20, ge=1, description="beam width of constrained decoding (at least k is used)")
     decoding: Literal["beam", "exact"] = Field("beam", description="recommend by beam search, or by every "
                                                "item's exact likelihood (what `score` and evaluation use)")
@@ -38,17 +40,23 @@ class GenerativeConfig(TransformerConfig):
 
 
 class CodeItemTable(nn.Module):
-    """Each item's input vector: the sum of the embeddings of its codes; row 0 is padding."""
+    """Each item's input vector: the sum of the embeddings of its codes, plus (`known` given) an
+    ID embedding for the items met in training only, so an item never met is read by its codes
+    alone rather than by an ID vector nothing trained; row 0 is padding."""
 
-    def __init__(self, codes: np.ndarray, vocabulary_sizes: list[int], hidden: int) -> None:
+    def __init__(self, codes: np.ndarray, vocabulary_sizes: list[int], hidden: int, known: np.ndarray | None) -> None:
         super().__init__()
         self.embeddings = nn.ModuleList(nn.Embedding(size, hidden) for size in vocabulary_sizes)
+        if known is not None:
+            self.embeddings.append(nn.Embedding(len(codes), hidden))
+            codes = np.column_stack([codes, np.where(known, np.arange(len(codes)), -1)])
         for embedding in self.embeddings:
             nn.init.normal_(embedding.weight, std=0.02)
         self.register_buffer("codes", torch.from_numpy(codes), persistent=False)
 
     def forward(self) -> torch.Tensor:
-        table = sum(embedding(self.codes[:, level]) for level, embedding in enumerate(self.embeddings))
+        table = sum(embedding(self.codes[:, level].clamp_min(0)) * (self.codes[:, level, None] >= 0)
+                    for level, embedding in enumerate(self.embeddings))
         return torch.cat([torch.zeros_like(table[:1]), table])
 
 
@@ -123,7 +131,9 @@ class GenerativeRecommender(SequentialRecommender):
         self.trie_ = CodeTrie.build(ids.codes, ids.vocabulary_sizes)
         self._edges = [self.trie_.edges(level) for level in range(self.trie_.depth)]
         self._codes = torch.from_numpy(ids.codes)
-        items = CodeItemTable(ids.codes, ids.vocabulary_sizes, self.config.hidden)
+        self.known_ = known
+        items = CodeItemTable(ids.codes, ids.vocabulary_sizes, self.config.hidden,
+                              known if self.config.id_input else None)
         decoder = CodeDecoder(ids.vocabulary_sizes, self.config.hidden, self.config.dropout)
         self.net_ = GenerativeNet(items, decoder, self.config)
         self._frozen_table = None
@@ -221,10 +231,11 @@ class GenerativeRecommender(SequentialRecommender):
 
     def _state(self) -> dict[str, np.ndarray]:
         ids = self.semantic_ids_
-        return super()._state() | {"codes": ids.codes} | {f"codebook_{i}": b for i, b in enumerate(ids.codebooks)}
+        return (super()._state() | {"codes": ids.codes, "known": self.known_}
+                | {f"codebook_{i}": b for i, b in enumerate(ids.codebooks)})
 
     def _restore(self, state: dict[str, np.ndarray]) -> None:
         books = [state[f"codebook_{i}"] for i in range(sum(k.startswith("codebook_") for k in state))]
         self.semantic_ids_ = SemanticIds(state["codes"], books)
-        self._build(self.n_items_, [], None)
+        self._build(self.n_items_, [], state["known"])
         self._load_net(state)
