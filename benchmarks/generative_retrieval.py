@@ -158,10 +158,11 @@ def ablation(dataset: str) -> dict:
     return rows
 
 
-def markdown(part: str, report: dict, command: str) -> str:
-    lines = [f"# Generative retrieval: {part}", "", f"Command: `{command}`", ""]
+def markdown(part: str, report: dict) -> str:
+    lines = [f"# Generative retrieval: {part}", ""]
     for dataset, body in report.items():
-        lines += [f"## {dataset}", ""]
+        lines += [f"## {dataset}", "", f"Command: `python benchmarks/generative_retrieval.py --parts {part} "
+                  f"--{'ablation-' if part == 'ablation' else ''}datasets {dataset}`", ""]
         if part == "compare":
             lines += [f"Text encoder: {body['encoder']}; {body['test_cases']} test cases.", "",
                       "| model | NDCG@10 [95 % CI] | HR@10 [95 % CI] | vs SASRec (NDCG@10) | fit s | p99 ms |",
@@ -212,13 +213,12 @@ def main() -> None:
     parts = {"compare": compare, "cold": cold, "ablation": ablation}
     for part in args.parts.split(","):
         datasets = args.ablation_datasets if part == "ablation" else args.datasets
-        report = {}
         out = args.out_dir / f"generative_{part}.json"
+        report = json.loads(out.read_text()) if out.exists() else {}  # a run replaces the datasets it ran
         for dataset in datasets.split(","):
             report[dataset] = parts[part](dataset)
             out.write_text(json.dumps(report, indent=2) + "\n")  # after each dataset: long runs keep what they did
-            out.with_suffix(".md").write_text(markdown(
-                part, report, f"python benchmarks/generative_retrieval.py --parts {part} --datasets {datasets}"))
+            out.with_suffix(".md").write_text(markdown(part, report))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from llm4rec.testing import check_recommender
 
 FAST_SETTINGS = {"als": {"iterations": 5}, "bpr": {"iterations": 30}, "bpr-sampled": {"epochs": 3},
                  "sasrec": {"max_epochs": 2}, "seqhybrid": {"max_epochs": 2},
-                 "generative": {"max_epochs": 2}}
+                 "generative": {"max_epochs": 2, "levels": 2, "codebook_size": 32}}
 
 
 @pytest.mark.parametrize("name", list(MODELS))

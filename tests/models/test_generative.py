@@ -66,7 +66,7 @@ def test_the_trie_leads_from_the_root_to_every_item_and_nowhere_else():
 
 @pytest.fixture(scope="module")
 def fitted(ml100k_loo):
-    return GenerativeRecommender(max_epochs=3, levels=2, codebook_size=32).fit(ml100k_loo.train, ml100k_loo.catalog)
+    return GenerativeRecommender(max_epochs=2, levels=2, codebook_size=32).fit(ml100k_loo.train, ml100k_loo.catalog)
 
 
 def test_exact_scores_are_log_likelihoods_of_the_constrained_distribution(fitted, ml100k_loo):

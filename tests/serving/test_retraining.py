@@ -51,3 +51,30 @@ def test_feedback_retrain_and_swap_under_load(settings, auth, bundle_root, ml100
 def test_retraining_without_new_feedback_publishes_nothing(settings):
     outcome = retrain(settings.bundle_path, settings.feedback_db)
     assert not outcome.published and "no new feedback" in outcome.reason
+
+
+def test_retraining_weights_new_events_as_the_bundle_was_weighted(tmp_path, fitted_ease, ml100k_loo):
+    """A bundle trained on mined weights: a purchase in the store weighs more than a view, as
+    `--mine-feedback` weighed them offline; an unmined bundle keeps every new row at 1."""
+    from llm4rec.feedback.weights import FeedbackConfig
+    from llm4rec.serving.bundle import save_bundle
+    from llm4rec.serving.feedback_store import Event, FeedbackStore
+
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    store.append([Event(user_id=f"buyer-{u}", item_id=item, event_type=kind, timestamp=900_000_000.0 + 60 * u + i)
+                  for u in range(20) for i, (item, kind) in enumerate([("50", "purchase"), ("100", "view"),
+                                                                      ("181", "view"), ("258", "click")])])
+    store.close()
+    outcomes = {}
+    for mined in (True, False):
+        root = tmp_path / f"bundles-{mined}"
+        feedback = {"config": FeedbackConfig().model_dump(), "report": {}} if mined else None
+        save_bundle(fitted_ease, ml100k_loo.train, ml100k_loo.catalog, root, feedback=feedback)
+        outcomes[mined] = retrain(root, tmp_path / "feedback.sqlite", tolerance=1.0)
+    assert outcomes[True].weighted and not outcomes[False].weighted
+    assert "feedback-mining settings" in outcomes[True].lines()[0]
+    frame = load_bundle(outcomes[True].folder).interactions.to_frame()
+    buyer = frame[frame["user_id"] == "buyer-3"].set_index("item_id")["weight"]
+    assert buyer["50"] > buyer["258"] > buyer["100"] > 0  # purchase 8 > click 2 > view 1, as mined offline
+    plain = load_bundle(outcomes[False].folder).interactions.to_frame()
+    assert (plain[plain["user_id"] == "buyer-3"]["weight"] == 1.0).all()

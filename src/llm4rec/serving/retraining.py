@@ -17,6 +17,7 @@ import pandas as pd
 from llm4rec.data.ids import IdMap
 from llm4rec.data.interactions import Interactions
 from llm4rec.evaluation.ranking import EvalCases, evaluate
+from llm4rec.feedback.weights import FeedbackConfig, mine_weights
 from llm4rec.models.registry import create_model
 from llm4rec.serving.bundle import STORE_SEQ, load_bundle, save_bundle
 from llm4rec.serving.feedback_store import FeedbackStore
@@ -37,6 +38,7 @@ class Retrained:
     previous_figures: dict[str, float] = field(default_factory=dict)
     candidate_figures: dict[str, float] = field(default_factory=dict)
     reason: str = ""
+    weighted: bool = False  # the new events were weighted with the bundle's recorded mining settings
 
     @property
     def published(self) -> bool:
@@ -44,13 +46,23 @@ class Retrained:
 
     def lines(self) -> list[str]:
         out = [f"feedback events used {self.events_used:,}, skipped {self.events_skipped:,} (items the bundle "
-               "does not know)"]
+               "does not know); " + ("weighted with the bundle's feedback-mining settings" if self.weighted
+                                     else "unweighted, as the bundle was trained")]
         if self.holdout_cases:
             previous, candidate = self.previous_figures.get(METRIC, 0), self.candidate_figures.get(METRIC, 0)
             out.append(f"check on the {self.holdout_cases:,} most recent events: {METRIC} previous {previous:.4f}, "
                        f"candidate {candidate:.4f}")
         out.append(f"published {self.folder}" if self.published else f"not published: {self.reason}")
         return out
+
+
+def weighted_events(events: pd.DataFrame, users: IdMap, items: IdMap, config: FeedbackConfig) -> pd.DataFrame:
+    """The feedback events mined into one weighted row per (user, item), exactly as the bundle's
+    training data was (`feedback.weights.mine_weights`: event type, dwell, rating, repeats)."""
+    events = events.reset_index(drop=True)
+    events["rating"] = events["rating"].where(events["event_type"] == "rating")  # a purchase's value is a price
+    mined, _ = mine_weights(Interactions.from_frame(events, users, items), events, config)
+    return mined.to_frame().sort_values("timestamp", kind="stable")  # the latest stay last, for the holdout
 
 
 def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: float = HOLDOUT_SHARE,
@@ -64,9 +76,9 @@ def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: floa
     events = store.events(after=int(bundle.manifest.get(STORE_SEQ, 0)))
     store.close()
     items = bundle.interactions.items
-    new = pd.DataFrame([(e.user_id, e.item_id, int(e.timestamp), np.nan if e.value is None else e.value)
-                        for e in events if e.item_id in items],
-                       columns=["user_id", "item_id", "timestamp", "rating"])
+    new = pd.DataFrame([(e.user_id, e.item_id, int(e.timestamp), np.nan if e.value is None else e.value,
+                         e.event_type, e.dwell_time) for e in events if e.item_id in items],
+                       columns=["user_id", "item_id", "timestamp", "rating", "event_type", "dwell_time"])
     outcome = Retrained(bundle.path, events_used=len(new), events_skipped=len(events) - len(new))
     if new.empty:
         outcome.reason = "no new feedback on known items since this version"
@@ -74,7 +86,14 @@ def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: floa
     old = bundle.interactions.to_frame()
     known_users = list(bundle.interactions.users.ids)  # kept in place: per-user model state stays aligned
     users = IdMap(known_users + sorted(set(new["user_id"]) - set(known_users)))
-    combined = Interactions.from_frame(pd.concat([old, new], ignore_index=True), users, items)
+    mining = (bundle.manifest.get("feedback") or {}).get("config")
+    if mining is not None:  # the bundle learned from mined weights: the new events are weighted the same way
+        new = weighted_events(new, users, items, FeedbackConfig(**mining))
+        outcome.weighted = True
+    else:
+        new["weight"] = 1.0  # as every row of an unmined bundle (a missing column would concatenate as NaN)
+    combined = Interactions.from_frame(pd.concat([old, new.drop(columns=["event_type", "dwell_time"],
+                                                               errors="ignore")], ignore_index=True), users, items)
     held = np.zeros(len(combined), dtype=bool)
     held[len(old) + len(new) - max(1, int(holdout_share * len(new))):] = True  # the latest arrivals
     rest, holdout = combined.select(~held), combined.select(held)
