@@ -83,7 +83,7 @@ def test_feedback_changes_the_next_recommendations(client, auth):
     receipt = client.post("/feedback", headers=auth, json={"events": [
         {"user_id": "1", "item_id": before[0], "event_type": "purchase"},
         {"user_id": "1", "item_id": "not-in-the-model"}]}).json()
-    assert receipt == {"stored": 2, "applied": 1, "unknown_event_types": []}
+    assert receipt == {"stored": 2, "applied": 1, "unknown_event_types": [], "held": 0}
     after = client.get("/recommend/1?k=10").json()
     assert not after["cached"] and before[0] not in ids(after)
 

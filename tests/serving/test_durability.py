@@ -87,7 +87,7 @@ def test_acknowledged_events_of_any_timestamp_are_served_after_kill_9(bundle_roo
     server = start_server(bundle_root, feedback_db, port)
     try:
         receipt = httpx.post(f"http://127.0.0.1:{port}/feedback", json={"events": events}, headers=headers)
-        assert receipt.json() == {"stored": 3, "applied": 3, "unknown_event_types": []}
+        assert receipt.json() == {"stored": 3, "applied": 3, "unknown_event_types": [], "held": 0}
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()

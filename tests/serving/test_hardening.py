@@ -50,7 +50,7 @@ def test_feedback_before_the_bundles_last_timestamp_is_replayed_after_a_restart(
     early = {"user_id": "ts-new-user", "item_id": "50", "timestamp": 880000000}  # before ml-100k's training end
     late = {"user_id": "ts-late-user", "item_id": "181", "timestamp": 2e9}
     assert admin.post("/feedback", json={"events": [early, late]}).json() == {"stored": 2, "applied": 2,
-                                                                                "unknown_event_types": []}
+                                                                                "unknown_event_types": [], "held": 0}
     live = admin.get("/recommend/ts-new-user?k=5").json()
     with TestClient(create_app(settings), headers=auth) as restarted:
         for user in ("ts-new-user", "ts-late-user"):

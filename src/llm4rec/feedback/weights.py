@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,11 +69,18 @@ def _event_frame(interactions: Interactions, events: pd.DataFrame | None) -> pd.
     return frame
 
 
+def inhuman_rate(events: Any, first: Any, last: Any, rate: float) -> Any:
+    """Whether `events` between timestamps `first` and `last` exceed `rate` a minute over the
+    active span (at least a minute): the rule mining flags users by, and the service holds live
+    streams by (scalars or arrays)."""
+    minutes = np.maximum((last - first) / 60.0, 1.0)
+    return (events / minutes > rate) & (events > rate)
+
+
 def _inhuman_users(frame: pd.DataFrame, interactions: Interactions, rate: float) -> list[str]:
-    """Users whose events, over their active span (at least a minute), exceed `rate` a minute."""
+    """Users whose events exceed `rate` a minute (`inhuman_rate`)."""
     span = frame.groupby("user")["timestamp"].agg(["min", "max", "size"])
-    minutes = np.maximum((span["max"] - span["min"]) / 60.0, 1.0)
-    flagged = span.index[(span["size"] / minutes > rate) & (span["size"] > rate)]
+    flagged = span.index[inhuman_rate(span["size"], span["min"], span["max"], rate)]
     return interactions.users.ids[flagged.to_numpy()].tolist()
 
 

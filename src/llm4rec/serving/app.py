@@ -44,6 +44,7 @@ def create_app(settings: ServiceSettings) -> ASGIApp:
         index = served.similar_index.kind if served.similar_index is not None else "model"
         metrics.set_model(served.bundle.model.name, served.version, served.bundle.interactions.n_items, index)
 
+    metrics.held_streams.set_function(lambda: len(engine.held))
     app.state.model_changed = model_changed
     model_changed()
     for module in (system, recommendations, items, chat, users, feedback, admin):

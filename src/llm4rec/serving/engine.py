@@ -18,14 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from llm4rec.errors import ConfigError
+from llm4rec.errors import ConfigError, UnknownIdError
+from llm4rec.feedback.weights import FeedbackConfig, inhuman_rate
 from llm4rec.models.base import MANIFEST
 from llm4rec.ranking.online import OnlineReranker
 from llm4rec.ranking.policies import make_policy
-from llm4rec.serving.bundle import STORE_SEQ, Bundle, latest_bundle, load_bundle
+from llm4rec.serving.bundle import Bundle, latest_bundle, load_bundle
 from llm4rec.serving.erasure import Erasure, Places, erase_user
 from llm4rec.serving.feedback_store import Event, FeedbackStore
 from llm4rec.serving.reads import Ranked, ServedModel
+from llm4rec.serving.streams import missing_events
 
 CACHE_SIZE = 100_000  # users whose results are cached; the least recently used are dropped
 POLICY_CANDIDATES = 100  # model candidates an online policy reranks
@@ -60,6 +62,9 @@ class Engine:
         self.cache_size = 0 if policy is not None else cache_size  # a policy's slates change per request
         self.store = store
         self.policy = policy
+        reviews = store.reviews()
+        self.held = {user for user, (status, _) in reviews.items() if status == "held"}
+        self._reviewed = set(reviews)  # held or released: the automatic rule does not judge them again
         self.served = self._build(load_bundle(self.bundle_path))
         self._cache: OrderedDict[str, dict[int, Ranked]] = OrderedDict()  # user -> k -> result
         self._cache_lock = threading.Lock()
@@ -103,13 +108,34 @@ class Engine:
 
     # --- writes ------------------------------------------------------------------------
 
-    def add_feedback(self, events: list[Event]) -> tuple[int, int]:
-        """Store events durably, then apply them; (stored, applied to known items)."""
+    def add_feedback(self, events: list[Event]) -> tuple[int, int, int]:
+        """Store events durably, then apply those of streams not held; (stored, applied to known
+        items, held). A stream faster than the bundle's bot rate is held from here on."""
         with self._write_lock:
             stored = self.store.append(events)
-            applied = self.served.apply(events)
-            self._invalidate({e.user_id for e in events})
-        return stored, applied
+            users = {e.user_id for e in events}
+            for user in users - self._reviewed:
+                if inhuman_rate(*self.store.activity(user), self._bot_rate()):
+                    self.store.review(user, "held", f"more than {self._bot_rate():g} events a minute")
+                    self.held.add(user)
+                    self._reviewed.add(user)
+                    self.served.reset_history(user)  # what it already applied goes too
+            live = [e for e in events if e.user_id not in self.held]
+            applied = self.served.apply(live)
+            self._invalidate(users)
+        return stored, applied, len(events) - len(live)
+
+    def release(self, user_id: str) -> int:
+        """An admin's release of a held stream: its stored events enter the history (and the next
+        retraining) and the rate rule no longer holds it; the count applied."""
+        with self._write_lock:
+            if user_id not in self.held:
+                raise UnknownIdError(f"User {user_id!r} has no held stream; GET /admin/held lists those held.")
+            self.store.review(user_id, "released", "released by an admin")
+            self.held.discard(user_id)
+            applied = self.served.apply(missing_events(self.served.bundle, self.store, user_id))
+            self._invalidate({user_id})
+        return applied
 
     def forget_user(self, user_id: str, key: bytes | None = None) -> Erasure:
         """Erase a user from this deployment (its feedback store, every bundle under its root
@@ -119,6 +145,8 @@ class Engine:
             served = self.served
             served.histories.pop(user_id, None)
             served.known_users.discard(user_id)
+            self.held.discard(user_id)  # the store forgets the review with the events
+            self._reviewed.discard(user_id)
             if served.reranker is not None and user_id in served.bundle.interactions.users:
                 served.reranker.forget(served.bundle.interactions.users.index(user_id))
             places = Places([served.bundle.path.parent.parent], [], loaded=served.bundle, open_store=self.store)
@@ -154,4 +182,9 @@ class Engine:
         """The bundle with every stored event it does not hold replayed (see the module)."""
         reranker = None if self.policy is None else OnlineReranker(
             make_policy(self.policy, policy_item_features(bundle), bundle.interactions.n_users))
-        return ServedModel.build(bundle, self.store.events(after=int(bundle.manifest.get(STORE_SEQ, 0))), reranker)
+        return ServedModel.build(bundle, missing_events(bundle, self.store), reranker)
+
+    def _bot_rate(self) -> float:
+        """Events a minute above which a stream is held: the served bundle's mining setting."""
+        mining = (self.served.bundle.manifest.get("feedback") or {}).get("config") or {}
+        return FeedbackConfig(**mining).bot_events_per_minute

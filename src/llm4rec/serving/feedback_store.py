@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS events (
     value REAL, dwell_time REAL, session_id TEXT, query TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_user ON events (user_id, seq);
+CREATE TABLE IF NOT EXISTS stream_reviews (
+    user_id TEXT PRIMARY KEY, status TEXT NOT NULL CHECK (status IN ('held', 'released')),
+    reason TEXT NOT NULL, since REAL NOT NULL
+);
 """
 INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
@@ -88,11 +92,13 @@ class FeedbackStore:
                 raise
         return len(rows)
 
-    def events(self, user_id: str | None = None, after: int = 0) -> list[Event]:
+    def events(self, user_id: str | None = None, after: int = 0, through: int | None = None) -> list[Event]:
         """All events, or one user's, in arrival order; `after` skips the first `after` sequence
-        numbers (what a bundle built from the store already holds)."""
+        numbers (what a bundle built from the store already holds), `through` the later ones."""
         query = f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq > ?"
         args: tuple = (after,)
+        if through is not None:
+            query, args = query + " AND seq <= ?", (*args, through)
         if user_id is not None:
             query, args = query + " AND user_id = ?", (*args, str(user_id))
         with self._lock:
@@ -105,11 +111,34 @@ class FeedbackStore:
         with self._lock:
             return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
 
+    def activity(self, user_id: str) -> tuple[int, float, float]:
+        """(events, first timestamp, last timestamp) of a user's stored events."""
+        with self._lock:
+            count, first, last = self._db.execute(
+                "SELECT COUNT(*), MIN(timestamp), MAX(timestamp) FROM events WHERE user_id = ?",
+                (str(user_id),)).fetchone()
+        return count, first or 0.0, last or 0.0
+
+    def review(self, user_id: str, status: str, reason: str) -> None:
+        """Record that a user's stream is held (its events kept out of histories and retraining)
+        or released by an admin (never held again by the automatic rule)."""
+        with self._lock:
+            self._db.execute("INSERT INTO stream_reviews VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
+                             "status = excluded.status, reason = excluded.reason, since = excluded.since",
+                             (str(user_id), status, reason, time.time()))
+
+    def reviews(self) -> dict[str, tuple[str, str]]:
+        """user -> (status, reason) of every reviewed stream."""
+        with self._lock:
+            rows = self._db.execute("SELECT user_id, status, reason FROM stream_reviews").fetchall()
+        return {user: (status, reason) for user, status, reason in rows}
+
     def delete_user(self, user_id: str) -> int:
         """Remove every event of a user and return how many there were; the write-ahead log
         is checkpointed and truncated so no copy of the rows stays in it."""
         with self._lock:
             deleted = self._db.execute("DELETE FROM events WHERE user_id = ?", (str(user_id),)).rowcount
+            self._db.execute("DELETE FROM stream_reviews WHERE user_id = ?", (str(user_id),))
             if deleted:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted

@@ -23,6 +23,10 @@ class ServiceMetrics:
         self.unknown_event_types = Counter(  # no label per type: clients choose the names, labels would not be bounded
             "llm4rec_feedback_unknown_type_events", "Stored events whose type the bundle's feedback weights do not "
             "know (they weigh unknown_event_weight in retraining)", registry=self.registry)
+        self.held_events = Counter("llm4rec_feedback_held_events", "Stored events of streams held for review "
+                                   "(kept out of histories and retraining)", registry=self.registry)
+        self.held_streams = Gauge("llm4rec_feedback_held_streams", "Feedback streams held for review",
+                                  registry=self.registry)
         self.model = Info("llm4rec_model", "The served model bundle", registry=self.registry)
         self.index_items = Gauge("llm4rec_index_items", "Items in the served model's catalogue/index",
                                  registry=self.registry)

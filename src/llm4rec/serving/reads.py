@@ -240,6 +240,16 @@ class ServedModel:
 
     # --- feedback ----------------------------------------------------------------------
 
+    def reset_history(self, user_id: str) -> None:
+        """The user's history back to what the bundle holds (the feedback applied since dropped)."""
+        interactions = self.bundle.interactions
+        if user_id in interactions.users and len(bundle_history := interactions.histories()[
+                interactions.users.index(user_id)]):
+            self.histories[user_id] = bundle_history.tolist()
+            self.known_users.add(user_id)
+        else:
+            self.histories.pop(user_id, None)
+
     def apply(self, events: list[Event]) -> int:
         """Append events on known items to their users' histories (and tell the online policy
         about feedback on its open slates); the count applied."""

@@ -21,6 +21,7 @@ from llm4rec.feedback.weights import FeedbackConfig, mine_weights
 from llm4rec.models.registry import create_model
 from llm4rec.serving.bundle import STORE_SEQ, load_bundle, save_bundle
 from llm4rec.serving.feedback_store import FeedbackStore
+from llm4rec.serving.streams import held_streams, missing_events
 
 HOLDOUT_SHARE = 0.1  # of the new feedback, the most recent, kept out of the candidate to check it
 METRIC = "NDCG@10"
@@ -34,6 +35,7 @@ class Retrained:
     folder: Path | None = None  # the new version, when published
     events_used: int = 0
     events_skipped: int = 0  # on items the bundle's catalogue does not have
+    events_held: int = 0  # of streams held for review (see serving.engine)
     holdout_cases: int = 0
     previous_figures: dict[str, float] = field(default_factory=dict)
     candidate_figures: dict[str, float] = field(default_factory=dict)
@@ -46,8 +48,9 @@ class Retrained:
 
     def lines(self) -> list[str]:
         out = [f"feedback events used {self.events_used:,}, skipped {self.events_skipped:,} (items the bundle "
-               "does not know); " + ("weighted with the bundle's feedback-mining settings" if self.weighted
-                                     else "unweighted, as the bundle was trained")]
+               f"does not know), held {self.events_held:,} (streams held for review); "
+               + ("weighted with the bundle's feedback-mining settings" if self.weighted
+                  else "unweighted, as the bundle was trained")]
         if self.holdout_cases:
             previous, candidate = self.previous_figures.get(METRIC, 0), self.candidate_figures.get(METRIC, 0)
             out.append(f"check on the {self.holdout_cases:,} most recent events: {METRIC} previous {previous:.4f}, "
@@ -73,13 +76,16 @@ def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: floa
     bundle = load_bundle(bundle_path)
     store = FeedbackStore(store_path)
     through = store.last_seq()
-    events = store.events(after=int(bundle.manifest.get(STORE_SEQ, 0)))
+    held = held_streams(store)  # their events wait for an admin's release
+    events_held = sum(len(store.events(user, after=int(bundle.manifest.get(STORE_SEQ, 0)))) for user in held)
+    events = missing_events(bundle, store)
     store.close()
     items = bundle.interactions.items
     new = pd.DataFrame([(e.user_id, e.item_id, int(e.timestamp), np.nan if e.value is None else e.value,
                          e.event_type, e.dwell_time) for e in events if e.item_id in items],
                        columns=["user_id", "item_id", "timestamp", "rating", "event_type", "dwell_time"])
-    outcome = Retrained(bundle.path, events_used=len(new), events_skipped=len(events) - len(new))
+    outcome = Retrained(bundle.path, events_used=len(new), events_skipped=len(events) - len(new),
+                        events_held=events_held)
     if new.empty:
         outcome.reason = "no new feedback on known items since this version"
         return outcome

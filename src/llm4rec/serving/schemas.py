@@ -113,6 +113,8 @@ class FeedbackReceipt(BaseModel):
     applied: int = Field(description="Events on items the served model knows, now in the users' histories")
     unknown_event_types: list[str] = Field(default_factory=list, description="Event types the bundle's feedback "
                                            "weights do not list: stored, weighed as unknown events in retraining")
+    held: int = Field(0, description="Events of streams held for review (faster than the bundle's bot rate): "
+                      "stored, kept out of histories and retraining until an admin releases the stream")
 
 
 class Forgotten(BaseModel):
@@ -136,6 +138,15 @@ class Health(BaseModel):
     users: int
     policy: str | None = None
     key_required: bool = Field(True, description="Whether reads need an API key (false under --open-reads)")
+
+
+class HeldStreams(BaseModel):
+    held: dict[str, str] = Field(description="user id -> why the stream is held")
+
+
+class Released(BaseModel):
+    user_id: str
+    applied: int = Field(description="Stored events of the stream now in the user's history")
 
 
 class Reloaded(BaseModel):

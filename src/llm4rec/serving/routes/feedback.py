@@ -15,11 +15,13 @@ router = APIRouter(tags=["feedback"])
 def feedback(body: Event | FeedbackBatch, engine: EngineDep, served: ServedDep, request: Request,
              _: CanWrite) -> FeedbackReceipt:
     """One event or a batch; replayed after any restart or reload, whatever its timestamp. Types
-    the bundle's feedback weights do not know are counted (/metrics) and named in the receipt."""
+    the bundle's feedback weights do not know are counted (/metrics) and named in the receipt; a
+    stream faster than the bundle's bot rate is held for review (counted, and `held` in the receipt)."""
     events = body.events if isinstance(body, FeedbackBatch) else [body]
-    stored, applied = engine.add_feedback(events)
+    stored, applied, held = engine.add_feedback(events)
     unknown = served.unknown_event_types(events)
     metrics = request.app.state.metrics
     metrics.feedback.inc(stored)
+    metrics.held_events.inc(held)
     metrics.unknown_event_types.inc(sum(e.event_type in unknown for e in events))
-    return FeedbackReceipt(stored=stored, applied=applied, unknown_event_types=unknown[:20])
+    return FeedbackReceipt(stored=stored, applied=applied, unknown_event_types=unknown[:20], held=held)
