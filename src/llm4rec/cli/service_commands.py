@@ -99,6 +99,9 @@ def retrain(
         help="a running service's address (http://127.0.0.1:8000): ask it to swap in what was published, with "
              "the admin key in $LLM4REC_ADMIN_KEY")] = None,
     every: Annotated[str | None, typer.Option(help="run again after this long: 30m, 6h, 1d (default: once)")] = None,
+    hold_suspicious: Annotated[bool, typer.Option(
+        help="hold feedback streams whose ratings look like a shilling attack until an admin releases them "
+             "(POST /admin/release/{user_id})")] = True,
 ) -> None:
     """Refit the served model on its data plus the feedback received since, check it on the most
     recent feedback, publish it only if it is not worse, and ask the service to swap it in. Runs
@@ -110,7 +113,7 @@ def retrain(
     store = feedback_db or bundle.parent.parent / "feedback.sqlite"
     pause = parse_duration(every) if every is not None else None
     while True:
-        outcome = run_retrain(bundle, store, holdout_share, tolerance)
+        outcome = run_retrain(bundle, store, holdout_share, tolerance, hold_suspicious)
         for line in outcome.lines():
             console.print(line, highlight=False)
         if outcome.published and reload is not None:

@@ -62,9 +62,7 @@ class Engine:
         self.cache_size = 0 if policy is not None else cache_size  # a policy's slates change per request
         self.store = store
         self.policy = policy
-        reviews = store.reviews()
-        self.held = {user for user, (status, _) in reviews.items() if status == "held"}
-        self._reviewed = set(reviews)  # held or released: the automatic rule does not judge them again
+        self._read_reviews()
         self.served = self._build(load_bundle(self.bundle_path))
         self._cache: OrderedDict[str, dict[int, Ranked]] = OrderedDict()  # user -> k -> result
         self._cache_lock = threading.Lock()
@@ -163,6 +161,7 @@ class Engine:
         folder = latest_bundle(source)
         fresh = load_bundle(folder)
         with self._write_lock:  # no feedback lands between the replay and the swap
+            self._read_reviews()  # `llm4rec retrain` may have held streams its shilling check flagged
             replacement = self._build(fresh)
             old, self.served = self.served, replacement
         with self._cache_lock:
@@ -171,6 +170,11 @@ class Engine:
         return old.version, replacement.version
 
     # --- internals ---------------------------------------------------------------------
+
+    def _read_reviews(self) -> None:
+        reviews = self.store.reviews()
+        self.held = {user for user, (status, _) in reviews.items() if status == "held"}
+        self._reviewed = set(reviews)  # held or released: the automatic rule does not judge them again
 
     def _invalidate(self, users: set[str]) -> None:
         with self._cache_lock:

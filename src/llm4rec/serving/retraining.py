@@ -17,9 +17,10 @@ import pandas as pd
 from llm4rec.data.ids import IdMap
 from llm4rec.data.interactions import Interactions
 from llm4rec.evaluation.ranking import EvalCases, evaluate
+from llm4rec.feedback.shilling import detect_fakes
 from llm4rec.feedback.weights import FeedbackConfig, mine_weights
 from llm4rec.models.registry import create_model
-from llm4rec.serving.bundle import STORE_SEQ, load_bundle, save_bundle
+from llm4rec.serving.bundle import STORE_SEQ, Bundle, load_bundle, save_bundle
 from llm4rec.serving.feedback_store import FeedbackStore
 from llm4rec.serving.streams import held_streams, missing_events
 
@@ -36,6 +37,7 @@ class Retrained:
     events_used: int = 0
     events_skipped: int = 0  # on items the bundle's catalogue does not have
     events_held: int = 0  # of streams held for review (see serving.engine)
+    suspects_held: int = 0  # feedback streams this retraining's shilling check held
     holdout_cases: int = 0
     previous_figures: dict[str, float] = field(default_factory=dict)
     candidate_figures: dict[str, float] = field(default_factory=dict)
@@ -48,7 +50,8 @@ class Retrained:
 
     def lines(self) -> list[str]:
         out = [f"feedback events used {self.events_used:,}, skipped {self.events_skipped:,} (items the bundle "
-               f"does not know), held {self.events_held:,} (streams held for review); "
+               f"does not know), held {self.events_held:,} (streams held for review, {self.suspects_held:,} of them "
+               "newly by the shilling check); "
                + ("weighted with the bundle's feedback-mining settings" if self.weighted
                   else "unweighted, as the bundle was trained")]
         if self.holdout_cases:
@@ -68,24 +71,45 @@ def weighted_events(events: pd.DataFrame, users: IdMap, items: IdMap, config: Fe
     return mined.to_frame().sort_values("timestamp", kind="stable")  # the latest stay last, for the holdout
 
 
+def shilling_suspects(bundle: Bundle, new: pd.DataFrame, exempt: set[str]) -> list[str]:
+    """Feedback users whose ratings, beside the bundle's, look like an injected shilling attack
+    (`feedback.shilling.detect_fakes`, the detector of `attack-eval`); none without ratings."""
+    if new["rating"].isna().all():
+        return []
+    frame = pd.concat([bundle.interactions.to_frame(), new[["user_id", "item_id", "timestamp", "rating"]]],
+                      ignore_index=True)
+    interactions = Interactions.from_frame(frame, IdMap.from_values(frame["user_id"]), bundle.interactions.items)
+    flagged = set(interactions.users.ids[detect_fakes(interactions)])
+    return sorted(flagged & set(new["user_id"]) - exempt)
+
+
 def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: float = HOLDOUT_SHARE,
-            tolerance: float = 0.0) -> Retrained:
+            tolerance: float = 0.0, hold_suspicious: bool = True) -> Retrained:
     """Refit the bundle at `bundle_path` (its newest version) on its data plus the store's new
     events; publish beside it unless the candidate's NDCG@10 on the held-out recent events is
-    below the previous version's by more than `tolerance`."""
+    below the previous version's by more than `tolerance`. With `hold_suspicious`, feedback
+    streams the shilling detector flags are held in the store (until an admin releases them)
+    and left out, as streams already held are."""
     bundle = load_bundle(bundle_path)
     store = FeedbackStore(store_path)
-    through = store.last_seq()
-    held = held_streams(store)  # their events wait for an admin's release
-    events_held = sum(len(store.events(user, after=int(bundle.manifest.get(STORE_SEQ, 0)))) for user in held)
-    events = missing_events(bundle, store)
-    store.close()
-    items = bundle.interactions.items
-    new = pd.DataFrame([(e.user_id, e.item_id, int(e.timestamp), np.nan if e.value is None else e.value,
-                         e.event_type, e.dwell_time) for e in events if e.item_id in items],
-                       columns=["user_id", "item_id", "timestamp", "rating", "event_type", "dwell_time"])
-    outcome = Retrained(bundle.path, events_used=len(new), events_skipped=len(events) - len(new),
-                        events_held=events_held)
+    try:
+        through = store.last_seq()
+        events = missing_events(bundle, store)
+        items = bundle.interactions.items
+        new = pd.DataFrame([(e.user_id, e.item_id, int(e.timestamp), np.nan if e.value is None else e.value,
+                             e.event_type, e.dwell_time) for e in events if e.item_id in items],
+                           columns=["user_id", "item_id", "timestamp", "rating", "event_type", "dwell_time"])
+        suspects = shilling_suspects(bundle, new, set(store.reviews())) if hold_suspicious else []
+        for user in suspects:
+            store.review(user, "held", "ratings like an injected shilling attack (feedback.shilling)")
+        seq = int(bundle.manifest.get(STORE_SEQ, 0))
+        events_held = sum(len(store.events(user, after=seq)) for user in held_streams(store))
+    finally:
+        store.close()
+    known = new[~new["user_id"].isin(suspects)]
+    outcome = Retrained(bundle.path, events_used=len(known), events_skipped=len(events) - len(new),
+                        events_held=events_held, suspects_held=len(suspects))
+    new = known
     if new.empty:
         outcome.reason = "no new feedback on known items since this version"
         return outcome
@@ -97,7 +121,7 @@ def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: floa
         new = weighted_events(new, users, items, FeedbackConfig(**mining))
         outcome.weighted = True
     else:
-        new["weight"] = 1.0  # as every row of an unmined bundle (a missing column would concatenate as NaN)
+        new = new.assign(weight=1.0)  # as every row of an unmined bundle (a missing column would concatenate as NaN)
     combined = Interactions.from_frame(pd.concat([old, new.drop(columns=["event_type", "dwell_time"],
                                                                errors="ignore")], ignore_index=True), users, items)
     held = np.zeros(len(combined), dtype=bool)
