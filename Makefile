@@ -78,6 +78,7 @@ bench-explain: $(STAMP)
 
 bench-attack: $(STAMP)
 	$(BIN)/llm4rec attack-eval --out benchmarks/results/attack-eval.json
+	$(BIN)/python benchmarks/live_fraud.py
 
 bench-simulate: $(STAMP)
 	$(BIN)/python benchmarks/tune_policies.py
