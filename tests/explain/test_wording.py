@@ -55,14 +55,25 @@ def test_a_faithful_reply_is_kept_and_a_wrong_one_falls_back(stub_endpoint, star
     items, catalog = ml100k_loo.train.items, ml100k_loo.catalog
     template = sentence(star_wars_evidence, items, catalog)
     wording = CheckedWording(OpenAICompatible(url), items, catalog)
-    replies += ['You might enjoy "Return of the Jedi", the Sci-Fi sequel to Star Wars you liked.',
+    replies += ['You might enjoy "Return of the Jedi", a Sci-Fi film like Star Wars, which you liked.',
                 'You might enjoy Return of the Jedi because you liked Toy Story.',  # a title not in the evidence
                 'You might enjoy Return of the Jedi, a great Comedy.',  # a category not in the evidence
-                'You might enjoy "Star Wars".']  # not the recommended item
-    outputs = [wording(star_wars_evidence, template) for _ in range(4)]
-    assert outputs[0].startswith("You might enjoy") and outputs[1:] == [template] * 3
-    assert (wording.generated, wording.passed) == (4, 1) and "1 of 4" in wording.summary()
+                'You might enjoy "Star Wars".',  # not the recommended item
+                'You might enjoy "Return of the Jedi", the 1983 sequel to Star Wars.',  # a year, a claim
+                'You might enjoy "Return of the Jedi", a classic tale of redemption.']  # themes and praise
+    outputs = [wording(star_wars_evidence, template) for _ in range(6)]
+    assert outputs[0].startswith("You might enjoy") and outputs[1:] == [template] * 5
+    assert (wording.generated, wording.passed) == (6, 1) and "1 of 6" in wording.summary()
     assert all("Return of the Jedi" in p for p in prompts)
+
+
+def test_every_word_must_be_in_the_evidence_or_the_frame_of_a_recommendation(star_wars_evidence, ml100k_loo):
+    check = TitleCheck.for_catalog(ml100k_loo.catalog, ml100k_loo.train.items)
+    record, allowed = prompt(star_wars_evidence, ml100k_loo.train.items, ml100k_loo.catalog)
+    assert check.problems('You might enjoy "Return of the Jedi" because you liked "Star Wars".', allowed,
+                          ["Sci-Fi"], record) == []
+    problems = check.problems('You might enjoy "Return of the Jedi", a 1983 masterpiece.', allowed, ["Sci-Fi"], record)
+    assert problems == ["word the evidence does not hold: 1983", "word the evidence does not hold: masterpiece"]
 
 
 def test_titles_are_matched_in_either_article_order(ml100k_loo):

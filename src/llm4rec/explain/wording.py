@@ -25,7 +25,12 @@ from llm4rec.explain.sentences import article_first
 from llm4rec.settings import settings
 
 SYSTEM = ("You explain a recommendation to a user in one short sentence that starts with \"You might enjoy\" "
-          "and names the recommended title. Use only the facts given; name no other title.")
+          "and names the recommended title, then says why using only the facts given (for example: because you "
+          "liked another title from the facts). Name no other title and add nothing the facts do not say.")
+# Words a sentence may use beyond those of the evidence record: the frame of a recommendation.
+# Evaluative or descriptive words ("classic", "great", "themes of love") are deliberately absent:
+# the record does not support them, so a reply using them falls back to the template.
+FRAME_WORDS = frozenset(["a", "an", "the", "and", "or", "but", "as", "so", "because", "since", "if", "you", "your", "you've", "you'd", "might", "may", "could", "would", "will", "can", "enjoy", "enjoyed", "like", "liked", "likes", "also", "too", "this", "that", "these", "those", "it", "its", "it's", "is", "are", "was", "be", "been", "which", "who", "what", "with", "of", "to", "for", "in", "on", "at", "from", "by", "than", "more", "most", "many", "much", "other", "another", "others", "similar", "same", "kind", "sort", "film", "films", "movie", "movies", "item", "items", "one", "ones", "title", "titles", "pick", "choice", "recommend", "recommended", "suggest", "popular", "popularity", "people", "choose", "chose", "chosen", "they", "their", "them", "here", "just"])
 QUOTED = re.compile(r"[\"“«《]([^\"”»》]{2,120})[\"”»》]")
 MIN_UNQUOTED_TITLE = 5  # shorter catalogue titles ("Heat", "Big") are ordinary words too
 
@@ -117,28 +122,43 @@ class TitleCheck:
                 categories |= {_normal(v) for row in values.str.split("|") for v in row if v.strip()}
         return cls(sorted({_normal(article_first(t)) for t in titles} | {_normal(t) for t in titles}), categories)
 
-    def passes(self, text: str, allowed: list[str], attributes: list[str] = ()) -> bool:
-        """True if every title `text` names is in `allowed` (the recommended one first), every
-        category it names is in `attributes`, the recommended title is named and no title
-        is repeated."""
-        words = set(re.findall(r"[\w'-]+", text.lower())) | {w for part in re.findall(r"[\w'-]+", text.lower())
-                                                            for w in part.split("-")}
-        if any(c in words for c in self.categories - {_normal(a) for a in attributes}):
-            return False
+    def passes(self, text: str, allowed: list[str], attributes: list[str] = (), record: str | None = None) -> bool:
+        return not self.problems(text, allowed, attributes, record)
+
+    def problems(self, text: str, allowed: list[str], attributes: list[str] = (),
+                 record: str | None = None) -> list[str]:
+        """What makes `text` unfit to show, claim by claim (empty: it passes): a title not in
+        `allowed` (the recommended one first, and it must be named, once), a category not in
+        `attributes`, and, given the evidence `record`, any word that is neither in the record
+        nor in the frame of a recommendation (`FRAME_WORDS`): years, names, themes and praise
+        the record does not hold."""
+        found = []
+        words = _words(text)
+        named_categories = sorted(self.categories - {_normal(a) for a in attributes})
+        found += [f"category not in the evidence: {c}" for c in named_categories if c in words]
         allowed_forms = {_normal(t) for t in allowed} | {_normal(article_first(t)) for t in allowed}
         lowered = f" {_normal(text)} "
         recommended = {_normal(allowed[0]), _normal(article_first(allowed[0]))}
         quoted = [_normal(q) for q in QUOTED.findall(text)]
         if len(quoted) != len(set(quoted)):
-            return False  # looping over a title
+            found.append("a title repeated")  # looping over a title
         if not any(form in lowered for form in recommended):
-            return False
+            found.append("the recommended title is not named")
         named = (title for title in self.catalogue if len(title) >= MIN_UNQUOTED_TITLE
                  and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", lowered))
         # a catalogue title inside an allowed one ("Star Wars" in "Star Wars: ...") is fine
-        if any(not any(title in form for form in allowed_forms) for title in named):
-            return False
-        return all(q in allowed_forms for q in quoted)
+        found += [f"title not in the evidence: {t}" for t in named if not any(t in form for form in allowed_forms)]
+        found += [f"title not in the evidence: {q}" for q in quoted if q not in allowed_forms]
+        if record is not None:
+            unsupported = sorted(words - _words(record) - FRAME_WORDS)
+            found += [f"word the evidence does not hold: {w}" for w in unsupported]
+        return found
+
+
+def _words(text: str) -> set[str]:
+    """Lowercased word tokens, hyphenated ones also split ("sci-fi", "sci", "fi")."""
+    tokens = re.findall(r"[\w'-]+", text.lower())
+    return {t.strip("'-") for t in tokens} | {part for t in tokens for part in t.split("-")} - {""}
 
 
 def prompt(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None) -> tuple[str, list[str]]:
@@ -160,7 +180,7 @@ def worded(evidence: Evidence, template: str, items: IdMap, catalog: ItemCatalog
     """The model's sentence if it names only evidence titles, else `template`; (text, passed)."""
     message, allowed = prompt(evidence, items, catalog)
     text = model.complete(SYSTEM, message)
-    if text and check.passes(text, allowed, evidence.attributes):
+    if text and check.passes(text, allowed, evidence.attributes, record=message):
         return text, True
     return template, False
 
