@@ -24,9 +24,9 @@ from llm4rec.explain.evidence import Evidence
 from llm4rec.explain.sentences import article_first
 from llm4rec.settings import settings
 
-SYSTEM = ("You explain a recommendation to a user in one short sentence that starts with \"You might enjoy\" "
-          "and names the recommended title, then says why using only the facts given (for example: because you "
-          "liked another title from the facts). Name no other title and add nothing the facts do not say.")
+SYSTEM = ("You explain a recommendation to a user in one short sentence, using only the facts given and naming "
+          "no other title. Example. Facts: the user liked \"Alien\"; it is Sci-Fi. Answer: You might enjoy "
+          "\"Aliens\" because you liked \"Alien\" and it is Sci-Fi.")
 # Words a sentence may use beyond those of the evidence record: the frame of a recommendation.
 # Evaluative or descriptive words ("classic", "great", "themes of love") are deliberately absent:
 # the record does not support them, so a reply using them falls back to the template.
