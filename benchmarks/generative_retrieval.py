@@ -142,8 +142,7 @@ def ablation(dataset: str) -> dict:
     variants = {"frozen MiniLM, 3 x 64 (default)": {},
                 "fine-tuned MiniLM (head)": {"text_model": str(tuned_encoder)},
                 "multilingual USE": {"text_model": multilingual.NAME},
-                "2 levels": {"levels": 2}, "4 levels": {"levels": 4},
-                "codebook 32": {"codebook_size": 32}, "codebook 256": {"codebook_size": 256}}
+                "2 levels": {"levels": 2}, "codebook 256": {"codebook_size": 256}}
     rows = {}
     for label, params in variants.items():
         started = time.perf_counter()
