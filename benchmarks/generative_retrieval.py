@@ -131,7 +131,7 @@ def cold(dataset: str) -> dict:
     return {"cold_items": len(cold_items), "test_cases": len(cases), "models": rows}
 
 
-def ablation(dataset: str) -> dict:
+def ablation(dataset: str, save=lambda rows: None) -> dict:
     from llm4rec.finetuning import FinetuneConfig, finetune
     from llm4rec.text import multilingual
 
@@ -154,6 +154,7 @@ def ablation(dataset: str) -> dict:
                        "relative_error": stats["levels"][-1]["relative_error"],
                        "fit_seconds": round(time.perf_counter() - started, 1), "epochs": model.fit_log_["epochs"]}
         print(f"{dataset} ablation {label}: {rows[label]}", flush=True)
+        save(rows)  # after each variant: a long run keeps what it measured
     return rows
 
 
@@ -209,15 +210,26 @@ def main() -> None:
     parser.add_argument("--out-dir", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     torch.set_num_threads(2)
-    parts = {"compare": compare, "cold": cold, "ablation": ablation}
     for part in args.parts.split(","):
-        datasets = args.ablation_datasets if part == "ablation" else args.datasets
-        out = args.out_dir / f"generative_{part}.json"
-        report = json.loads(out.read_text()) if out.exists() else {}  # a run replaces the datasets it ran
-        for dataset in datasets.split(","):
-            report[dataset] = parts[part](dataset)
-            out.write_text(json.dumps(report, indent=2) + "\n")  # after each dataset: long runs keep what they did
-            out.with_suffix(".md").write_text(markdown(part, report))
+        run_part(part, args.ablation_datasets if part == "ablation" else args.datasets, args.out_dir)
+
+
+def run_part(part: str, datasets: str, out_dir: Path) -> None:
+    """Run one part on each dataset, writing generative_<part>.{json,md} as results come in; a
+    run replaces the datasets it ran and keeps the others."""
+    out = out_dir / f"generative_{part}.json"
+    report = json.loads(out.read_text()) if out.exists() else {}
+
+    def save(dataset: str, rows: dict) -> None:
+        report[dataset] = rows
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        out.with_suffix(".md").write_text(markdown(part, report))
+
+    for dataset in datasets.split(","):
+        if part == "ablation":  # saved after each variant: a long run keeps what it measured
+            save(dataset, ablation(dataset, lambda rows, dataset=dataset: save(dataset, rows)))
+        else:
+            save(dataset, {"compare": compare, "cold": cold}[part](dataset))
 
 
 if __name__ == "__main__":
