@@ -30,7 +30,15 @@ SYSTEM = ("You explain a recommendation to a user in one short sentence, using o
 # Words a sentence may use beyond those of the evidence record: the frame of a recommendation.
 # Evaluative or descriptive words ("classic", "great", "themes of love") are deliberately absent:
 # the record does not support them, so a reply using them falls back to the template.
-FRAME_WORDS = frozenset(["a", "an", "the", "and", "or", "but", "as", "so", "because", "since", "if", "you", "your", "you've", "you'd", "might", "may", "could", "would", "will", "can", "enjoy", "enjoyed", "like", "liked", "likes", "also", "too", "this", "that", "these", "those", "it", "its", "it's", "is", "are", "was", "be", "been", "which", "who", "what", "with", "of", "to", "for", "in", "on", "at", "from", "by", "than", "more", "most", "many", "much", "other", "another", "others", "similar", "same", "kind", "sort", "film", "films", "movie", "movies", "item", "items", "one", "ones", "title", "titles", "pick", "choice", "recommend", "recommended", "suggest", "popular", "popularity", "people", "choose", "chose", "chosen", "they", "their", "them", "here", "just"])
+FRAME_WORDS = frozenset([
+    "a", "an", "the", "and", "or", "but", "as", "so", "because", "since", "if", "you", "your", "you've", "you'd",
+    "might", "may", "could", "would", "will", "can", "enjoy", "enjoyed", "like", "liked", "likes", "also", "too",
+    "this", "that", "these", "those", "it", "its", "it's", "is", "are", "was", "be", "been", "which", "who",
+    "what", "with", "of", "to", "for", "in", "on", "at", "from", "by", "than", "more", "most", "many", "much",
+    "other", "another", "others", "similar", "same", "kind", "sort", "film", "films", "movie", "movies", "item",
+    "items", "one", "ones", "title", "titles", "pick", "choice", "recommend", "recommended", "suggest",
+    "popular", "popularity", "people", "choose", "chose", "chosen", "they", "their", "them", "here", "just"
+])
 QUOTED = re.compile(r"[\"“«《]([^\"”»》]{2,120})[\"”»》]")
 MIN_UNQUOTED_TITLE = 5  # shorter catalogue titles ("Heat", "Big") are ordinary words too
 

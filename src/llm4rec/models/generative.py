@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, Self
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from pydantic import Field
 from torch import nn
@@ -207,7 +208,8 @@ class GenerativeRecommender(SequentialRecommender):
         return items, scores
 
     @torch.inference_mode()
-    def _beam_search(self, histories: list[np.ndarray], seen: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _beam_search(self, histories: list[np.ndarray], seen: sp.csr_matrix | None,
+                     k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k items of each history by constrained beam search (width max(beam, k))."""
         states = self._user_states(histories)
         width = max(self.config.beam, k)
