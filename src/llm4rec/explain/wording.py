@@ -185,7 +185,8 @@ def prompt(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None) -> tup
 
 def worded(evidence: Evidence, template: str, items: IdMap, catalog: ItemCatalog | None, model: LanguageModel,
            check: TitleCheck) -> tuple[str, bool]:
-    """The model's sentence if it names only evidence titles, else `template`; (text, passed)."""
+    """The model's sentence if the claim check finds nothing outside the evidence, else `template`;
+    (text, passed)."""
     message, allowed = prompt(evidence, items, catalog)
     text = model.complete(SYSTEM, message)
     if text and check.passes(text, allowed, evidence.attributes, record=message):

@@ -130,7 +130,11 @@ class GenerativeRecommender(SequentialRecommender):
         ids = self.semantic_ids_
         self.modalities_ = modalities
         self.trie_ = CodeTrie.build(ids.codes, ids.vocabulary_sizes)
-        self._edges = [self.trie_.edges(level) for level in range(self.trie_.depth)]
+        # The trie as tensors once per build: decoding reads them on every request.
+        self._edges = [tuple(torch.from_numpy(a) for a in self.trie_.edges(level)) for level in range(self.trie_.depth)]
+        self._paths = [torch.from_numpy(paths) for paths in self.trie_.paths]
+        self._children = [torch.from_numpy(table) for table in self.trie_.children]
+        self._valid = [table >= 0 for table in self._children]
         self._codes = torch.from_numpy(ids.codes)
         self.known_ = known
         items = CodeItemTable(ids.codes, ids.vocabulary_sizes, self.config.hidden,
@@ -154,10 +158,8 @@ class GenerativeRecommender(SequentialRecommender):
         """log p(code | state, node's prefix) over the codes that continue each node to a real item
         (-inf for the others): states (B, hidden), nodes (B, n) -> (B, n, vocabulary of level)."""
         decoder = self.net_.decoder
-        paths = torch.from_numpy(self.trie_.paths[level])[nodes]
-        logits = decoder.logits(states[:, None, :], decoder.prefix(paths, level), level)
-        valid = torch.from_numpy(self.trie_.children[level] >= 0)[nodes]
-        return torch.log_softmax(logits.masked_fill(~valid, float("-inf")), dim=-1)
+        logits = decoder.logits(states[:, None, :], decoder.prefix(self._paths[level][nodes], level), level)
+        return torch.log_softmax(logits.masked_fill(~self._valid[level][nodes], float("-inf")), dim=-1)
 
     def _user_states(self, histories: Sequence[np.ndarray]) -> torch.Tensor:
         table = self._item_table()
@@ -181,7 +183,7 @@ class GenerativeRecommender(SequentialRecommender):
             for level in range(self.trie_.depth):
                 nodes = torch.arange(len(self.trie_.paths[level])).expand(len(states), -1)
                 log_probs = self._next_code_log_probs(states, nodes, level)
-                parent, code = (torch.from_numpy(a) for a in self._edges[level])
+                parent, code = self._edges[level]
                 cumulative = cumulative[:, parent] + log_probs[:, parent, code]
             out[start : start + len(states)] = cumulative.numpy()
         return out
@@ -217,7 +219,7 @@ class GenerativeRecommender(SequentialRecommender):
         cumulative = torch.zeros(len(states), 1)
         for level in range(self.trie_.depth):
             candidates = cumulative[:, :, None] + self._next_code_log_probs(states, nodes, level)
-            following = torch.from_numpy(self.trie_.children[level])[nodes]  # (B, beams, vocabulary)
+            following = self._children[level][nodes]  # (B, beams, vocabulary)
             last = level == self.trie_.depth - 1
             if last and seen is not None:
                 already = torch.from_numpy(seen.toarray().astype(bool))

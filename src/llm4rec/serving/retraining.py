@@ -20,7 +20,7 @@ from llm4rec.evaluation.ranking import EvalCases, evaluate
 from llm4rec.feedback.shilling import detect_fakes
 from llm4rec.feedback.weights import FeedbackConfig, mine_weights
 from llm4rec.models.registry import create_model
-from llm4rec.serving.bundle import STORE_SEQ, Bundle, load_bundle, save_bundle
+from llm4rec.serving.bundle import STORE_SEQ, load_bundle, save_bundle
 from llm4rec.serving.feedback_store import FeedbackStore
 from llm4rec.serving.streams import held_streams, missing_events
 
@@ -71,14 +71,13 @@ def weighted_events(events: pd.DataFrame, users: IdMap, items: IdMap, config: Fe
     return mined.to_frame().sort_values("timestamp", kind="stable")  # the latest stay last, for the holdout
 
 
-def shilling_suspects(bundle: Bundle, new: pd.DataFrame, exempt: set[str]) -> list[str]:
-    """Feedback users whose ratings, beside the bundle's, look like an injected shilling attack
-    (`feedback.shilling.detect_fakes`, the detector of `attack-eval`); none without ratings."""
+def shilling_suspects(old: pd.DataFrame, items: IdMap, new: pd.DataFrame, exempt: set[str]) -> list[str]:
+    """Feedback users whose ratings, beside the bundle's rows `old`, look like an injected shilling
+    attack (`feedback.shilling.detect_fakes`, the detector of `attack-eval`); none without ratings."""
     if new["rating"].isna().all():
         return []
-    frame = pd.concat([bundle.interactions.to_frame(), new[["user_id", "item_id", "timestamp", "rating"]]],
-                      ignore_index=True)
-    interactions = Interactions.from_frame(frame, IdMap.from_values(frame["user_id"]), bundle.interactions.items)
+    frame = pd.concat([old, new[["user_id", "item_id", "timestamp", "rating"]]], ignore_index=True)
+    interactions = Interactions.from_frame(frame, IdMap.from_values(frame["user_id"]), items)
     flagged = set(interactions.users.ids[detect_fakes(interactions)])
     return sorted(flagged & set(new["user_id"]) - exempt)
 
@@ -99,7 +98,8 @@ def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: floa
         new = pd.DataFrame([(e.user_id, e.item_id, int(e.timestamp), np.nan if e.value is None else e.value,
                              e.event_type, e.dwell_time) for e in events if e.item_id in items],
                            columns=["user_id", "item_id", "timestamp", "rating", "event_type", "dwell_time"])
-        suspects = shilling_suspects(bundle, new, set(store.reviews())) if hold_suspicious else []
+        old = bundle.interactions.to_frame()
+        suspects = shilling_suspects(old, items, new, set(store.reviews())) if hold_suspicious else []
         for user in suspects:
             store.review(user, "held", "ratings like an injected shilling attack (feedback.shilling)")
         seq = int(bundle.manifest.get(STORE_SEQ, 0))
@@ -113,7 +113,6 @@ def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: floa
     if new.empty:
         outcome.reason = "no new feedback on known items since this version"
         return outcome
-    old = bundle.interactions.to_frame()
     known_users = list(bundle.interactions.users.ids)  # kept in place: per-user model state stays aligned
     users = IdMap(known_users + sorted(set(new["user_id"]) - set(known_users)))
     mining = (bundle.manifest.get("feedback") or {}).get("config")

@@ -28,8 +28,7 @@ def missing_events(bundle: Bundle, store: FeedbackStore, user_id: str | None = N
     released = [u for u, (status, _) in reviews.items() if status == "released" and user_id in (None, u)]
     earlier = [e for user in released for e in store.events(user, through=seq)]
     if earlier:
-        interactions = bundle.interactions
-        rows = interactions.to_frame()
+        rows = bundle.interactions.to_frame()
         rows = rows[rows["user_id"].isin(released)]
         held_in_bundle = set(zip(rows["user_id"], rows["item_id"], rows["timestamp"].astype(int), strict=True))
         earlier = [e for e in earlier if (e.user_id, e.item_id, int(e.timestamp)) not in held_in_bundle]
