@@ -29,6 +29,10 @@ from llm4rec.models.sequential import SASRecNet, SequentialRecommender, Transfor
 
 
 class GenerativeConfig(TransformerConfig):
+    # Exact scoring walks the whole trie for each user, so checking every user each epoch cost
+    # most of a fit (amazon-office: 1,700 s); a sample of 1,000 decides when to stop.
+    holdout_users: int | None = Field(1000, ge=1, description="users whose held-out last item decides "
+                                      "early stopping (a seeded sample); None: every user with 3 events")
     levels: int = Field(3, ge=1, description="k-means levels of each semantic ID (a collision level follows)")
     codebook_size: int = Field(64, ge=2, description="codes per k-means level")
     id_input: bool = Field(True, description="read each item met in training by an ID embedding beside its codes "

@@ -37,6 +37,8 @@ class TransformerConfig(ModelConfig):
     learning_rate: float = Field(5e-3, gt=0)
     max_epochs: int = Field(200, ge=1)
     patience: int = Field(5, ge=1, description="epochs without holdout NDCG@10 gain before stopping")
+    holdout_users: int | None = Field(None, ge=1, description="users whose held-out last item decides early "
+                                      "stopping (a seeded sample); None: every user with 3 events")
     weighted: bool = Field(False, description="weight each target's loss by its interaction's confidence weight "
                            "(see llm4rec.feedback), normalised to mean 1 per batch")
     seed: int = 0
@@ -185,6 +187,9 @@ class SequentialRecommender(Recommender):
         self._build(interactions.n_items, self._modalities(interactions, catalog), known)
         histories = interactions.histories()
         holdout_users = np.array([u for u, h in enumerate(histories) if len(h) >= 3], dtype=np.int64)
+        rng = np.random.default_rng(c.seed)
+        if c.holdout_users is not None and len(holdout_users) > c.holdout_users:
+            holdout_users = np.sort(rng.choice(holdout_users, c.holdout_users, replace=False))
         if not len(holdout_users):
             warnings.warn(f"{self.name}: no user has 3 events to hold one out, so it trains all "
                           f"{c.max_epochs} epochs without early stopping", stacklevel=2)
@@ -194,7 +199,6 @@ class SequentialRecommender(Recommender):
         if c.weighted:
             weights = torch.from_numpy(_windows([w[: len(h)].astype(np.float32) for w, h in
                                                  zip(interactions.weight_histories(), train, strict=True)], c.max_len))
-        rng = np.random.default_rng(c.seed)
         optimizer = torch.optim.Adam(self.net_.parameters(), lr=c.learning_rate)
         best, best_state, stale = -1.0, None, 0
         self.epochs_, started = 0, time.perf_counter()
