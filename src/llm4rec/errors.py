@@ -60,3 +60,8 @@ class UnknownIdError(Llm4RecError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the whole message
         return str(self.args[0])
+
+
+class ConflictError(Llm4RecError, ValueError):
+    """A well-formed request that the current state refuses (an item the catalogue already
+    holds, fields the catalogue lacks); the service answers 409."""

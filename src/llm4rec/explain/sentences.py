@@ -21,10 +21,11 @@ LANGUAGES = ("en", "zh")
 PHRASES = {
     "en": {"title": "{}", "liked": "Because you liked {}", "fallback": "It fits your overall taste",
            "also": "also {}", "about": "about {}", "popular": "widely liked (more popular than {} % of items)",
-           "niche": "a lesser-known pick", "lead": ": ", "separator": ", ", "end": "."},
+           "niche": "a lesser-known pick", "lead": ": ", "separator": ", ", "end": ".",
+           "new": "New in the catalogue, and its description reads most like {}, which fits your taste."},
     "zh": {"title": "《{}》", "liked": "因为你喜欢{}", "fallback": "符合你的整体口味", "also": "同样属于{}",
            "about": "关于{}", "popular": "很受欢迎（比{}%的条目更热门）", "niche": "一个不太为人所知的选择",
-           "lead": "：", "separator": "，", "end": "。"},
+           "lead": "：", "separator": "，", "end": "。", "new": "新上架，内容与{}最接近，而{}符合你的口味。"},
 }
 HEAD_PERCENTILE = 0.9  # items more popular than 90 % of the catalogue are "widely liked"
 TAIL_PERCENTILE = 0.5  # items in the less popular half are "lesser-known"
@@ -72,6 +73,17 @@ def sentence(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, lang
     elif evidence.popularity_percentile < TAIL_PERCENTILE:
         parts.append(words["niche"])
     return reason + (words["lead"] + words["separator"].join(parts) if parts else "") + words["end"]
+
+
+def new_item_entry(item_id: str, title: str, score: float, neighbour_id: str, catalog: ItemCatalog,
+                   language: str = "en") -> dict[str, Any]:
+    """The entry of an item added live (`POST /items`): the model never met it, so its only
+    evidence is the catalogue item its text is placed beside (see retrieval.text_neighbours)."""
+    words = PHRASES[language]
+    neighbour = words["title"].format(_titles([neighbour_id], catalog)[0])
+    return {"item_id": item_id, "title": title, "score": round(score, 6),
+            "evidence": {"history_items": [], "attributes": [], "text_neighbours": [neighbour_id]},
+            "explanation": words["new"].format(*[neighbour] * words["new"].count("{}"))}
 
 
 def as_json(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, explanation: str) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from llm4rec.ranking.online import OnlineReranker
 from llm4rec.ranking.policies import make_policy
 from llm4rec.serving.bundle import Bundle, latest_bundle, load_bundle
 from llm4rec.serving.erasure import Erasure, Places, erase_user
-from llm4rec.serving.feedback_store import Event, FeedbackStore
+from llm4rec.serving.feedback_store import Event, FeedbackStore, NewItem
+from llm4rec.serving.live_items import check_new_items
 from llm4rec.serving.reads import Ranked, ServedModel
 from llm4rec.serving.streams import missing_events
 
@@ -123,6 +124,16 @@ class Engine:
             self._invalidate(users)
         return stored, applied, len(events) - len(live)
 
+    def add_items(self, items: list[NewItem]) -> int:
+        """Check, store durably, then place items added live (see serving.live_items); every
+        cached list is dropped, since any may now include them. The count stored."""
+        with self._write_lock:
+            check_new_items(self.served.bundle, items)
+            stored = self.store.add_items(items)
+            self.served.add_items(items)
+            self._invalidate_all()
+        return stored
+
     def release(self, user_id: str) -> int:
         """An admin's release of a held stream: its stored events enter the history (and the next
         retraining) and the rate rule no longer holds it; the count applied."""
@@ -142,6 +153,7 @@ class Engine:
         with self._write_lock:
             served = self.served
             served.histories.pop(user_id, None)
+            served.live_seen.pop(user_id, None)
             served.known_users.discard(user_id)
             self.held.discard(user_id)  # the store forgets the review with the events
             self._reviewed.discard(user_id)
@@ -164,9 +176,7 @@ class Engine:
             self._read_reviews()  # `llm4rec retrain` may have held streams its shilling check flagged
             replacement = self._build(fresh)
             old, self.served = self.served, replacement
-        with self._cache_lock:
-            self._cache.clear()
-            self._cache_epoch += 1
+        self._invalidate_all()
         return old.version, replacement.version
 
     # --- internals ---------------------------------------------------------------------
@@ -182,11 +192,16 @@ class Engine:
             for user in users:
                 self._cache.pop(user, None)
 
+    def _invalidate_all(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+            self._cache_epoch += 1
+
     def _build(self, bundle: Bundle) -> ServedModel:
         """The bundle with every stored event it does not hold replayed (see the module)."""
         reranker = None if self.policy is None else OnlineReranker(
             make_policy(self.policy, policy_item_features(bundle), bundle.interactions.n_users))
-        return ServedModel.build(bundle, missing_events(bundle, self.store), reranker)
+        return ServedModel.build(bundle, missing_events(bundle, self.store), reranker, self.store.new_items())
 
     def _bot_rate(self) -> float:
         """Events a minute above which a stream is held: the served bundle's mining setting."""

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from llm4rec.errors import ConfigError, DataError, UnknownIdError
+from llm4rec.errors import ConfigError, ConflictError, DataError, UnknownIdError
 
 log = logging.getLogger("llm4rec.serving")
 
@@ -51,6 +51,7 @@ def add_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(UnknownIdError, answer(404))
+    app.add_exception_handler(ConflictError, answer(409))
     app.add_exception_handler(ConfigError, answer(422))
     app.add_exception_handler(DataError, answer(422))
     app.add_exception_handler(NotImplementedError, answer(501))

@@ -7,6 +7,7 @@ which is what one service process needs.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -50,6 +51,16 @@ class Event(BaseModel):
     query: Query | None = None
 
 
+class NewItem(BaseModel):
+    """An item added to a live service (the body of `POST /items`): its catalogue columns."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+    item_id: Id
+    fields: dict[Text(64, 1), Text(10_000) | float | None] = Field(
+        default_factory=dict, max_length=50, description="values of the catalogue's columns (items.tsv), "
+        "e.g. {\"title\": ..., \"genres\": \"Comedy|Drama\"}; columns left out are missing")
+
+
 COLUMNS = list(Event.model_fields)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -58,6 +69,9 @@ CREATE TABLE IF NOT EXISTS events (
     value REAL, dwell_time REAL, session_id TEXT, query TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_user ON events (user_id, seq);
+CREATE TABLE IF NOT EXISTS new_items (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, item_id TEXT NOT NULL UNIQUE, fields TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS stream_reviews (
     user_id TEXT PRIMARY KEY, status TEXT NOT NULL CHECK (status IN ('held', 'released')),
     reason TEXT NOT NULL, since REAL NOT NULL
@@ -81,16 +95,7 @@ class FeedbackStore:
 
     def append(self, events: Iterable[Event]) -> int:
         """Write events in one transaction; the count written."""
-        rows = [tuple(getattr(e, c) for c in COLUMNS) for e in events]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(INSERT, rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return len(rows)
+        return self._write_many(INSERT, [tuple(getattr(e, c) for c in COLUMNS) for e in events])
 
     def events(self, user_id: str | None = None, after: int = 0, through: int | None = None) -> list[Event]:
         """All events, or one user's, in arrival order; `after` skips the first `after` sequence
@@ -127,6 +132,18 @@ class FeedbackStore:
                              "status = excluded.status, reason = excluded.reason, since = excluded.since",
                              (str(user_id), status, reason, time.time()))
 
+    def add_items(self, items: Iterable[NewItem]) -> int:
+        """Write items in one transaction (an id stored before gets the new fields); the count."""
+        return self._write_many("INSERT INTO new_items (item_id, fields) VALUES (?, ?) ON CONFLICT (item_id) "
+                                "DO UPDATE SET fields = excluded.fields",
+                                [(item.item_id, json.dumps(item.fields, ensure_ascii=False)) for item in items])
+
+    def new_items(self) -> list[NewItem]:
+        """Every item added live, in the order first added."""
+        with self._lock:
+            rows = self._db.execute("SELECT item_id, fields FROM new_items ORDER BY seq").fetchall()
+        return [NewItem.model_construct(item_id=item, fields=json.loads(fields)) for item, fields in rows]
+
     def reviews(self) -> dict[str, tuple[str, str]]:
         """user -> (status, reason) of every reviewed stream."""
         with self._lock:
@@ -142,6 +159,18 @@ class FeedbackStore:
             if deleted:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted
+
+    def _write_many(self, statement: str, rows: list[tuple]) -> int:
+        """Run `statement` for every row in one transaction, committed before returning."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(statement, rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return len(rows)
 
     def close(self) -> None:
         with self._lock:

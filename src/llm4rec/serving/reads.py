@@ -24,7 +24,8 @@ from llm4rec.ranking.query import DEFAULT_QUERY_WEIGHT
 from llm4rec.ranking.query_parser import QueryConstraints
 from llm4rec.retrieval.index import VectorIndex
 from llm4rec.serving.bundle import Bundle
-from llm4rec.serving.feedback_store import Event
+from llm4rec.serving.feedback_store import Event, NewItem
+from llm4rec.serving.live_items import LiveItems
 
 MAX_K = 1000  # the most items one answer lists, on every door
 PREFERENCE_WEIGHT = 1.0  # standard deviations added for having the categories a query asks for
@@ -64,16 +65,22 @@ class ServedModel:
 
     bundle: Bundle
     histories: dict[str, list[int]]
-    titles: np.ndarray
+    item_ids: np.ndarray  # the catalogue's ids, then those of items added live
+    titles: np.ndarray  # in the same order
     lowercase_titles: pd.Series  # for title search without a Python loop per request
     similar_index: VectorIndex | None
     known_users: set[str] = field(default_factory=set)  # users whose history is still what the model fit
     reranker: OnlineReranker | None = None  # an online slate policy over the model's candidates (service)
+    new_items: list[NewItem] = field(default_factory=list)  # added live (service), as stored
+    live: LiveItems | None = None  # those the bundle does not hold, placed (see serving.live_items)
+    live_seen: dict[str, set[int]] = field(default_factory=dict)  # user -> live items (positions) met
     _query_vectors: np.ndarray | None = None  # the catalogue's text vectors, encoded on the first query
 
     @classmethod
-    def build(cls, bundle: Bundle, events: list[Event] = (), reranker: OnlineReranker | None = None) -> ServedModel:
-        """The bundle's lookups, with `events` (feedback it does not hold) replayed onto its histories."""
+    def build(cls, bundle: Bundle, events: list[Event] = (), reranker: OnlineReranker | None = None,
+              new_items: list[NewItem] = ()) -> ServedModel:
+        """The bundle's lookups, with `new_items` placed and `events` (feedback it does not hold)
+        replayed onto its histories."""
         interactions = bundle.interactions
         histories = {uid: h.tolist() for uid, h in zip(interactions.users.ids, interactions.histories(), strict=True)
                      if len(h)}
@@ -85,7 +92,10 @@ class ServedModel:
             unit = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
             index = VectorIndex(unit)
         lowercase = pd.Series(titles, dtype=str).str.lower()
-        served = cls(bundle, histories, titles, lowercase, index, set(histories), reranker)
+        served = cls(bundle, histories, np.asarray(ids, dtype=object), titles, lowercase, index, set(histories),
+                     reranker)
+        if new_items:
+            served.add_items(list(new_items))
         served.apply(list(events))
         return served
 
@@ -96,13 +106,21 @@ class ServedModel:
     # --- lookups -----------------------------------------------------------------------
 
     def item_index(self, item_ids: list[str]) -> np.ndarray:
-        """Indices of known items; UnknownIdError naming every unknown one."""
+        """Indices of the catalogue's items; UnknownIdError naming every unknown one."""
         items = self.bundle.interactions.items
         unknown = [i for i in item_ids if i not in items]
         if unknown:
+            live = [i for i in unknown if self.live is not None and i in self.live.ids]
             raise UnknownIdError(f"Unknown item id(s) {unknown[:10]}: not in the served model's catalogue "
-                                 f"of {len(items)} items.")
+                                 f"of {len(items)} items" + (f" ({live[:10]} were added live and count as liked "
+                                                             "or seen, but not as history, until a retrain)"
+                                                             if live else "") + ".")
         return items.indices(item_ids)
+
+    def liked_index(self, item_ids: list[str]) -> tuple[np.ndarray, set[int]]:
+        """(catalogue indices, live positions) of the items a visitor liked."""
+        live = [i for i in item_ids if self.live is not None and i in self.live.ids]
+        return self.item_index([i for i in item_ids if i not in live]), {self.live.ids.index(i) for i in live}
 
     def user_history(self, user_id: str) -> np.ndarray:
         """A known user's item indices, oldest first, feedback included."""
@@ -122,20 +140,40 @@ class ServedModel:
     def ranked(self, items: np.ndarray, scores: np.ndarray) -> Ranked:
         keep = np.isfinite(scores) & (items >= 0)
         items, scores = items[keep], scores[keep]
-        return Ranked(self.bundle.interactions.items.ids[items].tolist(), self.titles[items].tolist(),
+        return Ranked(self.item_ids[items].tolist(), self.titles[items].tolist(),
                       [round(float(s), 6) for s in scores], self.bundle.model.name, self.version)
 
     # --- reads -------------------------------------------------------------------------
 
     def recommend_user(self, user_id: str, k: int) -> Ranked:
         """Top k for a known user from their latest history."""
-        items, scores = self.bundle.model.recommend([self.user_history(user_id)], k, users=self.fitted_user(user_id))
-        return self.ranked(items[0], scores[0])
+        history, users = self.user_history(user_id), self.fitted_user(user_id)
+        items, scores = self.bundle.model.recommend([history], k, users=users)
+        return self.ranked(*self._with_live(history, users, items[0], scores[0], k, self.live_seen.get(user_id, set())))
 
     def recommend_items(self, item_ids: list[str], k: int) -> Ranked:
         """Top k for a visitor who liked `item_ids` (oldest first)."""
-        items, scores = self.bundle.model.recommend([self.item_index(item_ids)], k)
-        return self.ranked(items[0], scores[0])
+        history, live = self.liked_index(item_ids)
+        items, scores = self.bundle.model.recommend([history], k)
+        return self.ranked(*self._with_live(history, None, items[0], scores[0], k, live))
+
+    def _with_live(self, history: np.ndarray, users: np.ndarray | None, items: np.ndarray, scores: np.ndarray,
+                   k: int, seen: set[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The model's top k merged with the items added live, scored by their placement."""
+        if self.live is None:
+            return items, scores
+        live = self._live_scores(history, users)
+        live[list(seen)] = -np.inf
+        candidates = np.concatenate([items, len(self.bundle.interactions.items) + np.arange(len(live))])
+        order = np.argsort(-np.concatenate([scores, live]), kind="stable")[:k]
+        return candidates[order], np.concatenate([scores, live])[order]
+
+    def _live_scores(self, history: np.ndarray, users: np.ndarray | None,
+                     model_scores: np.ndarray | None = None) -> np.ndarray:
+        """(n live,) scores of the items added live for one history."""
+        if model_scores is None:
+            model_scores = self.bundle.model.score([history], users=users)[0]
+        return self.live.placement.scores(model_scores[None, :])[0]
 
     def recommend_query(self, query: str, k: int, history: np.ndarray | None = None,
                         users: np.ndarray | None = None, query_weight: float = DEFAULT_QUERY_WEIGHT,
@@ -155,10 +193,16 @@ class ServedModel:
         item_vectors = self.query_vectors()
         model_scores = self.bundle.model.score([history], users=users)[0] if len(history) else None
         profile = profile_vectors([history], item_vectors)[0] if len(history) else None
+        catalogs = [(self.bundle.catalog, items)]
+        if self.live is not None:  # the items added live, after the catalogue's
+            item_vectors = np.concatenate([item_vectors, self.live.text_vectors])
+            if model_scores is not None:
+                model_scores = np.concatenate([model_scores, self._live_scores(history, users, model_scores)])
+            catalogs.append((self.live.catalog, self.live.ids))
         query_vector = query_encoder(self.text_encoder()).encode([constraints.text])[0]
         scores = row_zscore(query_scores(query_vector, item_vectors, model_scores, profile, query_weight)[None, :])[0]
-        scores += PREFERENCE_WEIGHT * preferred(constraints, self.bundle.catalog, items)
-        scores[~allowed(constraints, self.bundle.catalog, items)] = -np.inf
+        scores += PREFERENCE_WEIGHT * np.concatenate([preferred(constraints, *c) for c in catalogs])
+        scores[~np.concatenate([allowed(constraints, *c) for c in catalogs])] = -np.inf
         scores[history] = -np.inf
         top_items, top = top_k(scores[None, :], k)
         return replace(self.ranked(top_items[0], top[0]), notes=self.query_notes(query),
@@ -187,29 +231,69 @@ class ServedModel:
 
     def similar(self, item_id: str, k: int) -> Ranked:
         """Items most similar to one item: ANN/exact over the model's item vectors, or the
-        model's own item-item similarities."""
-        item = self.item_index([item_id])
-        if self.similar_index is not None:
-            items, scores = self.similar_index.search(self.similar_index.vectors[item], k, exclude=[item])
-        else:
-            items, scores = self.bundle.model.similar_items(item, k)
-        return self.ranked(items[0], scores[0])
+        model's own item-item similarities. An item added live is its placement's mix of its
+        neighbours' vectors (or, without vectors, its nearest neighbour); with vectors, the items
+        added live are searched beside the catalogue."""
+        n_items, live = len(self.bundle.interactions.items), self.live
+        position = live.ids.index(item_id) if live is not None and item_id in live.ids else None
+        if self.similar_index is None:
+            if position is None:
+                items, scores = self.bundle.model.similar_items(self.item_index([item_id]), k)
+                return self.ranked(items[0], scores[0])
+            # To the model an item added live is its nearest neighbour: that item first (its
+            # score tied with the next, the model having no similarity of an item to itself),
+            # then the neighbour's own similar items.
+            neighbour = live.placement.neighbours[position, :1]
+            items, scores = self.bundle.model.similar_items(neighbour, k - 1) if k > 1 else (
+                np.zeros((1, 0), np.int64), np.zeros((1, 0), np.float32))
+            top = scores[0][:1] if scores.shape[1] else np.ones(1, np.float32)
+            return self.ranked(np.concatenate([neighbour, items[0]]), np.concatenate([top, scores[0]]))
+        live_vectors = self._live_unit_vectors()
+        query = (self.similar_index.vectors[self.item_index([item_id])] if position is None
+                 else live_vectors[[position]])
+        exclude = [self.item_index([item_id])] if position is None else None
+        items, scores = self.similar_index.search(query, k, exclude=exclude)
+        if live is None:
+            return self.ranked(items[0], scores[0])
+        live_scores = live_vectors @ query[0]
+        if position is not None:
+            live_scores[position] = -np.inf
+        candidates = np.concatenate([items[0], n_items + np.arange(len(live))])
+        merged = np.concatenate([scores[0], live_scores])
+        order = np.argsort(-merged, kind="stable")[:k]
+        return self.ranked(candidates[order], merged[order])
+
+    def _live_unit_vectors(self) -> np.ndarray:
+        """The items added live in the model's item-vector space, unit rows."""
+        vectors = self.live.placement.vectors(self.similar_index.vectors) if self.live is not None else np.zeros((0, 1))
+        return vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
 
     def search_titles(self, query: str, limit: int) -> list[dict[str, Any]]:
         """Items whose title contains `query` (case-insensitive), in catalogue order."""
         hits = np.flatnonzero(self.lowercase_titles.str.contains(query.lower(), regex=False).to_numpy())[:limit]
-        ids = self.bundle.interactions.items.ids
-        return [{"item_id": ids[i], "title": self.titles[i], "score": 0.0} for i in hits]
+        return [{"item_id": self.item_ids[i], "title": self.titles[i], "score": 0.0} for i in hits]
 
     def explain(self, user_id: str, history: np.ndarray, item_ids: list[str], language: str = "en",
                 wording: Callable | None = None) -> dict[str, Any]:
         """Why each item follows `history`: evidence and a sentence per item (see
         llm4rec.explain); `wording` may reword each checked sentence."""
-        from llm4rec.explain.sentences import explain_recommendations
+        from llm4rec.explain.sentences import explain_recommendations, new_item_entry
 
-        bundle = self.bundle
-        return explain_recommendations(bundle.model, bundle.interactions, bundle.catalog, user_id, history,
-                                       self.item_index(item_ids), language, wording)
+        bundle, live = self.bundle, self.live
+        added = [] if live is None else [i for i in item_ids if i in live.ids]
+        explained = explain_recommendations(bundle.model, bundle.interactions, bundle.catalog, user_id, history,
+                                            self.item_index([i for i in item_ids if i not in added]), language,
+                                            wording)
+        if not added:
+            return explained
+        entries = {entry["item_id"]: entry for entry in explained["recommendations"]}
+        scores = self._live_scores(history, None)
+        for item_id in added:
+            position = live.ids.index(item_id)
+            neighbour = bundle.interactions.items.ids[live.placement.neighbours[position, 0]]
+            entries[item_id] = new_item_entry(item_id, live.titles[position], float(scores[position]),
+                                              str(neighbour), bundle.catalog, language)
+        return explained | {"recommendations": [entries[i] for i in item_ids]}
 
     def profile(self, user_id: str, language: str = "en") -> dict[str, Any]:
         """The readable profile of a user's current history, with its plain-language summary."""
@@ -242,6 +326,7 @@ class ServedModel:
 
     def reset_history(self, user_id: str) -> None:
         """The user's history back to what the bundle holds (the feedback applied since dropped)."""
+        self.live_seen.pop(user_id, None)
         interactions = self.bundle.interactions
         if user_id in interactions.users and len(bundle_history := interactions.histories()[
                 interactions.users.index(user_id)]):
@@ -250,13 +335,27 @@ class ServedModel:
         else:
             self.histories.pop(user_id, None)
 
+    def add_items(self, items: list[NewItem]) -> None:
+        """Place items added live (see serving.live_items); an id added before gets the new fields."""
+        self.new_items = list({item.item_id: item for item in [*self.new_items, *items]}.values())
+        self.live = LiveItems.build(self.bundle, self.new_items, self.query_vectors(), self.text_encoder())
+        n_items = len(self.bundle.interactions.items)
+        if self.live is not None:
+            self.item_ids = np.concatenate([self.item_ids[:n_items], np.asarray(self.live.ids.ids, dtype=object)])
+            self.titles = np.concatenate([self.titles[:n_items], self.live.titles])
+            self.lowercase_titles = pd.Series(self.titles, dtype=str).str.lower()
+
     def apply(self, events: list[Event]) -> int:
         """Append events on known items to their users' histories (and tell the online policy
-        about feedback on its open slates); the count applied."""
+        about feedback on its open slates); events on items added live mark them seen; the
+        count applied."""
         items, users = self.bundle.interactions.items, self.bundle.interactions.users
         applied = 0
         for event in events:
-            if event.item_id in items:
+            if self.live is not None and event.item_id in self.live.ids:
+                self.live_seen.setdefault(event.user_id, set()).add(self.live.ids.index(event.item_id))
+                applied += 1
+            elif event.item_id in items:
                 item = items.index(event.item_id)
                 self.histories.setdefault(event.user_id, []).append(item)
                 self.known_users.discard(event.user_id)

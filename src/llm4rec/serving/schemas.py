@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from llm4rec.ranking.query import DEFAULT_QUERY_WEIGHT
-from llm4rec.serving.feedback_store import Event, Id, Text
+from llm4rec.serving.feedback_store import Event, Id, NewItem, Text
 from llm4rec.serving.reads import MAX_K
 
 
@@ -38,6 +38,7 @@ PROBLEMS = {
     401: "No valid API key in X-API-Key",
     403: "The API key lacks the scope this endpoint needs",
     404: "Unknown user or item id",
+    409: "The request conflicts with the served catalogue (the message says how)",
     413: "The request body is over the size limit",
     422: "Invalid input: the fields at fault, or a sentence saying what was wrong",
     429: "Rate limit exceeded; Retry-After says when to try again",
@@ -106,6 +107,16 @@ class ChatReply(BaseModel):
 class FeedbackBatch(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     events: list[Event] = Field(min_length=1, max_length=10_000)
+
+
+class NewItemsBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    items: list[NewItem] = Field(min_length=1, max_length=1000)
+
+
+class ItemsReceipt(BaseModel):
+    stored: int = Field(description="Items written durably before this answer, now ranked by every read")
+    live_items: int = Field(description="Items added live that the served bundle does not hold yet")
 
 
 class FeedbackReceipt(BaseModel):

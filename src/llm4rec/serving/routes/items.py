@@ -1,4 +1,5 @@
-"""GET /similar/{item_id} and GET /items (title search, for picking liked items)."""
+"""GET /similar/{item_id}, GET /items (title search, for picking liked items) and POST /items
+(new items, ranked at once: see serving.live_items)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from llm4rec.serving.deps import CanRead, ServedDep
+from llm4rec.serving.deps import CanRead, CanWrite, EngineDep, ServedDep
+from llm4rec.serving.feedback_store import NewItem
 from llm4rec.serving.routes.answers import ranked_answer
 from llm4rec.serving.routes.recommendations import K
-from llm4rec.serving.schemas import Recommendations, RecommendedItem, problems
+from llm4rec.serving.schemas import ItemsReceipt, NewItemsBatch, Recommendations, RecommendedItem, problems
 
 router = APIRouter(tags=["items"])
 
@@ -25,3 +27,14 @@ def search_items(served: ServedDep, _: CanRead, q: Annotated[str, Query(min_leng
                  limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[RecommendedItem]:
     """Items whose title contains `q` (case-insensitive)."""
     return [RecommendedItem(**hit) for hit in served.search_titles(q, limit)]
+
+
+@router.post("/items", responses=problems(400, 401, 403, 409, 413, 422, 429))
+def add_items(body: NewItem | NewItemsBatch, engine: EngineDep, _: CanWrite) -> ItemsReceipt:
+    """One new item or a batch, with the catalogue's columns: stored durably, encoded with the
+    bundle's text encoder and ranked at once beside the item its text reads most like; replayed
+    after any restart or reload, and learned from by `llm4rec retrain`."""
+    items = body.items if isinstance(body, NewItemsBatch) else [body]
+    stored = engine.add_items(items)
+    live = engine.served.live
+    return ItemsReceipt(stored=stored, live_items=0 if live is None else len(live))

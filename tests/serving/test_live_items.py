@@ -1,0 +1,67 @@
+"""New items live: POST /items places an item by its text at once, durably (issue: live at scale)."""
+
+from __future__ import annotations
+
+import numpy as np
+from fastapi.testclient import TestClient
+
+from llm4rec.retrieval.text_neighbours import TextNeighbours
+from llm4rec.serving.app import create_app
+
+USER = "1"
+
+
+def copy_of(ml100k_loo, item_id: str) -> dict:
+    """A catalogue row's fields as a new item's (so its text is the row's text)."""
+    row = ml100k_loo.catalog.raw.loc[item_id]
+    return {name: value for name, value in row.items() if isinstance(value, str) and value}
+
+
+def test_a_new_item_is_ranked_at_once_and_after_a_restart(settings, auth, ml100k_loo):
+    with TestClient(create_app(settings), headers=auth) as client:
+        top = client.get(f"/recommend/{USER}", params={"k": 1}).json()["items"][0]
+        receipt = client.post("/items", json={"item_id": "new-1", "fields": copy_of(ml100k_loo, top["item_id"])})
+        assert receipt.status_code == 200 and receipt.json() == {"stored": 1, "live_items": 1}
+        ranked = client.get(f"/recommend/{USER}", params={"k": 2, "explain": "true"}).json()["items"]
+        # the copy reads exactly like the user's top item, so it scores as that item does
+        assert {item["item_id"] for item in ranked} == {top["item_id"], "new-1"}
+        assert ranked[0]["score"] == ranked[1]["score"]
+        new = next(item for item in ranked if item["item_id"] == "new-1")
+        assert new["explanation"].startswith("New in the catalogue")
+        assert client.get("/similar/new-1", params={"k": 3}).json()["items"][0]["item_id"] == top["item_id"]
+        title = top["title"]
+        assert "new-1" in [hit["item_id"] for hit in client.get("/items", params={"q": title}).json()]
+        client.post("/feedback", json={"user_id": USER, "item_id": "new-1"})  # seen: no longer recommended
+        assert "new-1" not in [i["item_id"] for i in client.get(f"/recommend/{USER}", params={"k": 5}).json()["items"]]
+
+    with TestClient(create_app(settings), headers=auth) as client:  # a restart replays the item and the event
+        assert "new-1" in [i["item_id"] for i in client.get("/recommend/2", params={"k": 1000}).json()["items"]]
+        assert "new-1" not in [i["item_id"] for i in client.get(f"/recommend/{USER}", params={"k": 1000})
+                               .json()["items"]]
+        liked = client.post("/recommend", json={"items": ["new-1"], "k": 5})
+        assert liked.status_code == 200 and "new-1" not in [i["item_id"] for i in liked.json()["items"]]
+
+
+def test_new_items_are_checked_before_they_are_stored(settings, auth, client):
+    assert client.post("/items", json={"item_id": "x", "fields": {"title": "X"}}).status_code == 403  # read key
+    with TestClient(create_app(settings), headers=auth) as writer:
+        existing = writer.post("/items", json={"item_id": "50", "fields": {"title": "Star Wars"}})
+        assert existing.status_code == 409 and "already in the served catalogue" in existing.json()["detail"]
+        unknown = writer.post("/items", json={"item_id": "x", "fields": {"colour": "red"}})
+        assert unknown.status_code == 409 and "'title'" in unknown.json()["detail"]  # names the columns there are
+        empty = writer.post("/items", json={"item_id": "x", "fields": {}})
+        assert empty.status_code == 409 and "no text" in empty.json()["detail"]
+        nan = writer.post("/items", content='{"item_id": "x", "fields": {"year": NaN}}',
+                          headers={"Content-Type": "application/json"})
+        assert nan.status_code == 422
+        assert writer.get("/items", params={"q": "colour"}).json() == []  # nothing refused was stored
+
+
+def test_text_neighbours_weigh_the_nearest_items():
+    vectors = np.eye(4, dtype=np.float32)
+    new = np.array([[0.9, 0.1, 0.0, 0.0]], dtype=np.float32)
+    placed = TextNeighbours.build(new, vectors, known=np.array([1, 2, 3]), neighbours=2, temperature=0.05)
+    assert placed.neighbours[0, np.argmax(placed.weights[0])] == 1  # item 0 is not known: never a neighbour
+    assert np.isclose(placed.weights.sum(), 1.0)
+    scores = np.array([[10.0, 2.0, 4.0, 6.0]])
+    assert 2.0 <= placed.scores(scores)[0, 0] <= 6.0
