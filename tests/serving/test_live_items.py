@@ -7,6 +7,8 @@ from fastapi.testclient import TestClient
 
 from llm4rec.retrieval.text_neighbours import TextNeighbours
 from llm4rec.serving.app import create_app
+from llm4rec.serving.bundle import load_bundle
+from llm4rec.serving.retraining import retrain
 
 USER = "1"
 
@@ -65,3 +67,22 @@ def test_text_neighbours_weigh_the_nearest_items():
     assert np.isclose(placed.weights.sum(), 1.0)
     scores = np.array([[10.0, 2.0, 4.0, 6.0]])
     assert 2.0 <= placed.scores(scores)[0, 0] <= 6.0
+
+
+def test_retraining_moves_an_added_item_with_feedback_into_the_catalogue(settings, auth, ml100k_loo):
+    with TestClient(create_app(settings), headers=auth) as client:
+        client.post("/items", json={"items": [{"item_id": "new-1", "fields": copy_of(ml100k_loo, "50")},
+                                              {"item_id": "new-2", "fields": copy_of(ml100k_loo, "181")}]})
+        events = [{"user_id": str(user), "item_id": "new-1", "timestamp": 900_000_000 + user}
+                  for user in range(1, 31)]
+        assert client.post("/feedback", json={"events": events}).json()["applied"] == 30
+
+    outcome = retrain(settings.bundle_path, settings.feedback_db, tolerance=1.0)
+    assert outcome.published and outcome.items_added == 1 and outcome.events_skipped == 0
+    assert "new-1" in load_bundle(outcome.folder).interactions.items  # new-2 has no feedback: still live
+
+    with TestClient(create_app(settings), headers=auth) as client:
+        client.post("/admin/reload")
+        assert client.get("/similar/new-1").status_code == 200
+        assert client.post("/items", json={"item_id": "new-3", "fields": {"title": "A new film"}}).json() == {
+            "stored": 1, "live_items": 2}  # new-2 and new-3; new-1 is an ordinary item now

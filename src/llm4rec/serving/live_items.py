@@ -42,6 +42,22 @@ def check_new_items(bundle: Bundle, items: list[NewItem]) -> None:
                             f"(e.g. {bundle.catalog.title_column!r}) so it can be placed.")
 
 
+def catalogue_rows(reference: ItemCatalog, items: list[NewItem]) -> ItemCatalog:
+    """The items as rows of `reference`'s columns: numbers typed, the values as given kept as text."""
+    index = pd.Index([item.item_id for item in items], name="item_id")
+    raw = pd.DataFrame([{name: "" if value is None else str(value) for name, value in item.fields.items()}
+                        for item in items], columns=reference.raw.columns, index=index).fillna("")
+    frame = pd.DataFrame([item.fields for item in items], columns=reference.frame.columns, index=index)
+    for column in reference.numeric_columns:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return ItemCatalog(frame, raw)
+
+
+def with_rows(catalog: ItemCatalog, rows: ItemCatalog) -> ItemCatalog:
+    """`catalog` followed by `rows` (attached vector sets are not carried)."""
+    return ItemCatalog(pd.concat([catalog.frame, rows.frame]), pd.concat([catalog.raw, rows.raw]))
+
+
 @dataclass(frozen=True)
 class LiveItems:
     """The items added live that the bundle does not hold, with their text vectors and placement."""
@@ -61,12 +77,8 @@ class LiveItems:
         items = [item for item in items if item.item_id not in bundle.interactions.items]
         if not items:
             return None
-        reference = bundle.catalog
-        frame = pd.DataFrame([item.fields for item in items], columns=reference.frame.columns,
-                             index=pd.Index([item.item_id for item in items], name="item_id"))
-        for column in reference.numeric_columns:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce")
-        catalog, ids = ItemCatalog(frame), IdMap(frame.index)
+        catalog = catalogue_rows(bundle.catalog, items)
+        ids = IdMap(catalog.frame.index)
         vectors = text_vectors(catalog, ids, encoder, None, "new items")
         known = np.flatnonzero(bundle.interactions.item_counts() > 0)
         return cls(ids, catalog, np.asarray(catalog.titles(ids.ids), dtype=object), vectors,
@@ -74,3 +86,15 @@ class LiveItems:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+class WithLiveItems:
+    """A fitted model that also scores the items added live, after its own (as the service
+    ranks them), so the shared evaluation can check the served version on cases that reach them."""
+
+    def __init__(self, model, live: LiveItems) -> None:
+        self.model, self.live = model, live
+
+    def score(self, histories, users: np.ndarray | None = None) -> np.ndarray:
+        scores = self.model.score(histories, users=users)
+        return np.concatenate([scores, self.live.placement.scores(scores)], axis=1)

@@ -22,6 +22,8 @@ from llm4rec.feedback.weights import FeedbackConfig, mine_weights
 from llm4rec.models.registry import create_model
 from llm4rec.serving.bundle import STORE_SEQ, load_bundle, save_bundle
 from llm4rec.serving.feedback_store import FeedbackStore
+from llm4rec.serving.live_items import WithLiveItems, with_rows
+from llm4rec.serving.reads import ServedModel
 from llm4rec.serving.streams import held_streams, missing_events
 
 HOLDOUT_SHARE = 0.1  # of the new feedback, the most recent, kept out of the candidate to check it
@@ -35,7 +37,8 @@ class Retrained:
     previous: Path
     folder: Path | None = None  # the new version, when published
     events_used: int = 0
-    events_skipped: int = 0  # on items the bundle's catalogue does not have
+    events_skipped: int = 0  # on items neither the bundle's catalogue nor POST /items has
+    items_added: int = 0  # items added live (POST /items) with feedback, now in the catalogue
     events_held: int = 0  # of streams held for review (see serving.engine)
     suspects_held: int = 0  # feedback streams this retraining's shilling check held
     holdout_cases: int = 0
@@ -51,7 +54,7 @@ class Retrained:
     def lines(self) -> list[str]:
         out = [f"feedback events used {self.events_used:,}, skipped {self.events_skipped:,} (items the bundle "
                f"does not know), held {self.events_held:,} (streams held for review, {self.suspects_held:,} of them "
-               "newly by the shilling check); "
+               f"newly by the shilling check); items added live that enter the catalogue {self.items_added:,}; "
                + ("weighted with the bundle's feedback-mining settings" if self.weighted
                   else "unweighted, as the bundle was trained")]
         if self.holdout_cases:
@@ -94,7 +97,11 @@ def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: floa
     try:
         through = store.last_seq()
         events = missing_events(bundle, store)
-        items = bundle.interactions.items
+        met = {e.item_id for e in events}
+        added = [item for item in store.new_items() if item.item_id in met and item.item_id not in
+                 bundle.interactions.items]  # an item added live enters the catalogue once it has feedback
+        live = ServedModel.build(bundle, new_items=added).live if added else None
+        items = bundle.interactions.items if live is None else IdMap([*bundle.interactions.items.ids, *live.ids.ids])
         new = pd.DataFrame([(e.user_id, e.item_id, int(e.timestamp), np.nan if e.value is None else e.value,
                              e.event_type, e.dwell_time) for e in events if e.item_id in items],
                            columns=["user_id", "item_id", "timestamp", "rating", "event_type", "dwell_time"])
@@ -108,7 +115,8 @@ def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: floa
         store.close()
     known = new[~new["user_id"].isin(suspects)]
     outcome = Retrained(bundle.path, events_used=len(known), events_skipped=len(events) - len(new),
-                        events_held=events_held, suspects_held=len(suspects))
+                        events_held=events_held, suspects_held=len(suspects), items_added=len(added))
+    catalog = bundle.catalog if live is None else with_rows(bundle.catalog, live.catalog)
     new = known
     if new.empty:
         outcome.reason = "no new feedback on known items since this version"
@@ -129,18 +137,19 @@ def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: floa
     cases = EvalCases.build(rest, holdout)
     outcome.holdout_cases = len(cases)
     name, params = bundle.manifest["model"], bundle.manifest["params"]
-    candidate = create_model(name, **params).fit(rest, bundle.catalog)
-    outcome.previous_figures = evaluate(bundle.model, cases).summary
+    candidate = create_model(name, **params).fit(rest, catalog)
+    served = bundle.model if live is None else WithLiveItems(bundle.model, live)  # as the service ranks them
+    outcome.previous_figures = evaluate(served, cases).summary
     outcome.candidate_figures = evaluate(candidate, cases).summary
     if outcome.candidate_figures[METRIC] < outcome.previous_figures[METRIC] - tolerance:
         outcome.reason = (f"the candidate's {METRIC} on the recent events is below the previous version's "
                           f"({outcome.candidate_figures[METRIC]:.4f} < {outcome.previous_figures[METRIC]:.4f})")
         return outcome
-    final = create_model(name, **params).fit(combined, bundle.catalog)
+    final = create_model(name, **params).fit(combined, catalog)
     metrics = {"retrained_from": bundle.version,
                "holdout": {"cases": len(cases), "previous": outcome.previous_figures,
                            "candidate": outcome.candidate_figures}}
-    outcome.folder = save_bundle(final, combined, bundle.catalog, bundle.path.parent.parent, metrics,
+    outcome.folder = save_bundle(final, combined, catalog, bundle.path.parent.parent, metrics,
                                  bundle.manifest["data"]["name"], bundle.manifest.get("feedback"),
                                  bool(bundle.manifest.get("pseudonymized")), bundle.manifest.get("text_encoder"),
                                  store_seq=through)
