@@ -65,6 +65,10 @@ def serve(
     policy: Annotated[str | None, typer.Option(
         help="rerank known users' candidates with an online policy that learns from POST /feedback: "
              "linucb, thompson, epsilon, mmr (default: the model's ranking, cached)")] = None,
+    two_stage_from: Annotated[int, typer.Option(
+        min=1, help="catalogue size from which /recommend scores ANN candidates instead of every item "
+                    "(models with user vectors: als, bpr, text, sasrec, seqhybrid)")
+    ] = 100_000,  # retrieval.two_stage.TWO_STAGE_FROM, not imported so the CLI starts without faiss
     encoder_backend: EncoderBackend = None,
     open_reads: Annotated[bool, typer.Option(
         "--open-reads", help="let anyone read recommendations and profiles without a key: a local demo only, "
@@ -81,7 +85,7 @@ def serve(
             check_policies([policy])
         check_open_reads(open_reads, host)
         run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize,
-                   cache_size, policy, open_reads)
+                   cache_size, policy, open_reads, two_stage_from)
 
 
 @app.command()

@@ -162,6 +162,16 @@ class Recommender(ABC):
         sequential model's item table), for ANN retrieval and similarities; None if it has none."""
         return None
 
+    def user_vectors(self, histories: Sequence[np.ndarray], users: np.ndarray | None = None) -> np.ndarray | None:
+        """(n_histories, d) vectors whose inner products with `item_embeddings()` are the scores,
+        so a large catalogue can be searched for candidates (see retrieval.two_stage); None for a
+        model whose scores are not such products (it is served by exact scoring)."""
+        self._check_fitted()
+        return self._user_vectors([np.asarray(h, dtype=np.int64) for h in histories], users)
+
+    def _user_vectors(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray | None:
+        return None
+
     def _similarities(self, items: np.ndarray) -> np.ndarray:
         """Similarity (len(items), n_items) of the given items to every item: cosine of the
         item embeddings unless a model defines its own."""

@@ -25,7 +25,7 @@ from llm4rec.models.base import SCORE_BUDGET, FitCache, history_matrix
 from llm4rec.models.code_trie import CodeTrie
 from llm4rec.models.item_features import text_vectors
 from llm4rec.models.semantic_ids import SemanticIds, fit_semantic_ids
-from llm4rec.models.sequential import SASRecNet, SequentialRecommender, TransformerConfig, _left_pad
+from llm4rec.models.sequential import SASRecNet, SequentialRecommender, TransformerConfig
 
 
 class GenerativeConfig(TransformerConfig):
@@ -165,10 +165,8 @@ class GenerativeRecommender(SequentialRecommender):
         logits = decoder.logits(states[:, None, :], decoder.prefix(self._paths[level][nodes], level), level)
         return torch.log_softmax(logits.masked_fill(~self._valid[level][nodes], float("-inf")), dim=-1)
 
-    def _user_states(self, histories: Sequence[np.ndarray]) -> torch.Tensor:
-        table = self._item_table()
-        batch = torch.from_numpy(_left_pad(histories, self.config.max_len))
-        return self.net_.hidden_states(batch, table)[:, -1]
+    def _user_vectors(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> None:
+        return None  # its scores are code likelihoods, not inner products with item vectors
 
     def _users_per_batch(self) -> int:
         """Users decoded at once so the largest level's (users, nodes, 4 x hidden) fits the budget."""
@@ -182,7 +180,7 @@ class GenerativeRecommender(SequentialRecommender):
         out = np.empty((len(histories), self.n_items_), dtype=np.float32)
         step = self._users_per_batch()
         for start in range(0, len(histories), step):
-            states = self._user_states(histories[start : start + step])
+            states = self._states(histories[start : start + step], self._item_table())
             cumulative = torch.zeros(len(states), 1)
             for level in range(self.trie_.depth):
                 nodes = torch.arange(len(self.trie_.paths[level])).expand(len(states), -1)
@@ -217,7 +215,7 @@ class GenerativeRecommender(SequentialRecommender):
     def _beam_search(self, histories: list[np.ndarray], seen: sp.csr_matrix | None,
                      k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k items of each history by constrained beam search (width max(beam, k))."""
-        states = self._user_states(histories)
+        states = self._states(histories, self._item_table())
         width = max(self.config.beam, k)
         nodes = torch.zeros(len(states), 1, dtype=torch.int64)
         cumulative = torch.zeros(len(states), 1)

@@ -77,6 +77,10 @@ class _ImplicitMF(Recommender):
         return np.linalg.solve(system, confidence * seen.sum(axis=0))
 
     def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+        return self._user_vectors(histories, users) @ self.item_factors_.T
+
+    def _user_vectors(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+        """A known user's factors, else the factors folded in from the history."""
         vectors = np.zeros((len(histories), self.item_factors_.shape[1]), dtype=np.float32)
         known = np.zeros(len(histories), dtype=bool)
         if users is not None:
@@ -86,7 +90,7 @@ class _ImplicitMF(Recommender):
         for row in np.flatnonzero(~known):
             if len(histories[row]):
                 vectors[row] = self._fold_in(histories[row])
-        return vectors @ self.item_factors_.T
+        return vectors
 
     def item_embeddings(self) -> np.ndarray:
         return self.item_factors_

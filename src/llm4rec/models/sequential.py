@@ -307,10 +307,17 @@ class SequentialRecommender(Recommender):
         table = self._item_table()
         out = np.empty((len(histories), self.n_items_), dtype=np.float32)
         for start in range(0, len(histories), 512):
-            batch = torch.from_numpy(_left_pad(histories[start : start + 512], self.config.max_len))
-            states = self.net_.hidden_states(batch, table)[:, -1]
-            out[start : start + len(batch)] = (states @ table[1:].T).numpy()
+            out[start : start + 512] = (self._states(histories[start : start + 512], table) @ table[1:].T).numpy()
         return out
+
+    def _user_vectors(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+        return self._states(histories, self._item_table()).numpy()
+
+    @torch.inference_mode()
+    def _states(self, histories: Sequence[np.ndarray], table: torch.Tensor) -> torch.Tensor:
+        """The transformer's state after each history's last item (its most recent `max_len`)."""
+        batch = torch.from_numpy(_left_pad(histories, self.config.max_len))
+        return self.net_.hidden_states(batch, table)[:, -1]
 
     def item_embeddings(self) -> np.ndarray:
         """The output item table the hidden state is scored against (padding row dropped)."""

@@ -52,7 +52,10 @@ class TextContent(Recommender):
         return self
 
     def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
-        return profile_vectors(histories, self.item_vectors_, self.config.half_life) @ self.item_vectors_.T
+        return self._user_vectors(histories, users) @ self.item_vectors_.T
+
+    def _user_vectors(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+        return profile_vectors(histories, self.item_vectors_, self.config.half_life)
 
     def item_embeddings(self) -> np.ndarray:
         return self.item_vectors_

@@ -30,7 +30,8 @@ log = logging.getLogger("llm4rec.serving")
 
 def create_app(settings: ServiceSettings) -> ASGIApp:
     """The service as an ASGI app: FastAPI inside a body-size limit, inside the request metrics."""
-    engine = Engine(settings.bundle_path, FeedbackStore(settings.feedback_db), settings.cache_size, settings.policy)
+    engine = Engine(settings.bundle_path, FeedbackStore(settings.feedback_db), settings.cache_size, settings.policy,
+                    settings.two_stage_from)
     app = FastAPI(title="llm4rec", description="Recommendations, feedback and similar items over HTTP.",
                   version="1", dependencies=[Depends(no_unknown_query_parameters)])
     metrics = ServiceMetrics()

@@ -23,6 +23,7 @@ from llm4rec.feedback.weights import FeedbackConfig, inhuman_rate
 from llm4rec.models.base import MANIFEST
 from llm4rec.ranking.online import OnlineReranker
 from llm4rec.ranking.policies import make_policy
+from llm4rec.retrieval.two_stage import TWO_STAGE_FROM
 from llm4rec.serving.bundle import Bundle, latest_bundle, load_bundle
 from llm4rec.serving.erasure import Erasure, Places, erase_user
 from llm4rec.serving.feedback_store import Event, FeedbackStore, NewItem
@@ -58,11 +59,12 @@ class Engine:
     cached (each request is a new slate)."""
 
     def __init__(self, bundle_path: Path | str, store: FeedbackStore, cache_size: int = CACHE_SIZE,
-                 policy: str | None = None) -> None:
+                 policy: str | None = None, two_stage_from: int = TWO_STAGE_FROM) -> None:
         self.bundle_path = Path(bundle_path)
         self.cache_size = 0 if policy is not None else cache_size  # a policy's slates change per request
         self.store = store
         self.policy = policy
+        self.two_stage_from = two_stage_from
         self._read_reviews()
         self.served = self._build(load_bundle(self.bundle_path))
         self._cache: OrderedDict[str, dict[int, Ranked]] = OrderedDict()  # user -> k -> result
@@ -93,9 +95,9 @@ class Engine:
         interactions = served.bundle.interactions
         if served.reranker is not None and user_id in interactions.users:
             history, users = served.user_history(user_id), served.fitted_user(user_id)
-            items, scores = served.bundle.model.recommend([history], max(k, POLICY_CANDIDATES), users=users)
-            chosen = served.reranker.rerank(interactions.users.index(user_id), items[0], scores[0], k)
-            return served.ranked(items[0][chosen], scores[0][chosen]), False
+            items, scores = served.top(history, max(k, POLICY_CANDIDATES), users)
+            chosen = served.reranker.rerank(interactions.users.index(user_id), items, scores, k)
+            return served.ranked(items[chosen], scores[chosen]), False
         result = served.recommend_user(user_id, k)
         with self._cache_lock:
             if epoch == self._cache_epoch and self.cache_size > 0:
@@ -201,7 +203,8 @@ class Engine:
         """The bundle with every stored event it does not hold replayed (see the module)."""
         reranker = None if self.policy is None else OnlineReranker(
             make_policy(self.policy, policy_item_features(bundle), bundle.interactions.n_users))
-        return ServedModel.build(bundle, missing_events(bundle, self.store), reranker, self.store.new_items())
+        return ServedModel.build(bundle, missing_events(bundle, self.store), reranker, self.store.new_items(),
+                                 self.two_stage_from)
 
     def _bot_rate(self) -> float:
         """Events a minute above which a stream is held: the served bundle's mining setting."""

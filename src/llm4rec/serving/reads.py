@@ -23,6 +23,7 @@ from llm4rec.ranking.online import OnlineReranker
 from llm4rec.ranking.query import DEFAULT_QUERY_WEIGHT
 from llm4rec.ranking.query_parser import QueryConstraints
 from llm4rec.retrieval.index import VectorIndex
+from llm4rec.retrieval.two_stage import TWO_STAGE_FROM, TwoStageRetriever, supports_two_stage
 from llm4rec.serving.bundle import Bundle
 from llm4rec.serving.feedback_store import Event, NewItem
 from llm4rec.serving.live_items import LiveItems
@@ -71,6 +72,7 @@ class ServedModel:
     similar_index: VectorIndex | None
     known_users: set[str] = field(default_factory=set)  # users whose history is still what the model fit
     reranker: OnlineReranker | None = None  # an online slate policy over the model's candidates (service)
+    retriever: TwoStageRetriever | None = None  # for large catalogues (see retrieval.two_stage); None: exact
     new_items: list[NewItem] = field(default_factory=list)  # added live (service), as stored
     live: LiveItems | None = None  # those the bundle does not hold, placed (see serving.live_items)
     live_seen: dict[str, set[int]] = field(default_factory=dict)  # user -> live items (positions) met
@@ -78,9 +80,10 @@ class ServedModel:
 
     @classmethod
     def build(cls, bundle: Bundle, events: list[Event] = (), reranker: OnlineReranker | None = None,
-              new_items: list[NewItem] = ()) -> ServedModel:
+              new_items: list[NewItem] = (), two_stage_from: int = TWO_STAGE_FROM) -> ServedModel:
         """The bundle's lookups, with `new_items` placed and `events` (feedback it does not hold)
-        replayed onto its histories."""
+        replayed onto its histories; recommendations in two stages from `two_stage_from` items
+        when the model exposes user vectors."""
         interactions = bundle.interactions
         histories = {uid: h.tolist() for uid, h in zip(interactions.users.ids, interactions.histories(), strict=True)
                      if len(h)}
@@ -92,8 +95,10 @@ class ServedModel:
             unit = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
             index = VectorIndex(unit)
         lowercase = pd.Series(titles, dtype=str).str.lower()
+        retriever = (TwoStageRetriever(bundle.model) if len(ids) >= two_stage_from and supports_two_stage(bundle.model)
+                     else None)
         served = cls(bundle, histories, np.asarray(ids, dtype=object), titles, lowercase, index, set(histories),
-                     reranker)
+                     reranker, retriever)
         if new_items:
             served.add_items(list(new_items))
         served.apply(list(events))
@@ -102,6 +107,11 @@ class ServedModel:
     @property
     def version(self) -> str:
         return self.bundle.version
+
+    @property
+    def retrieval(self) -> str:
+        """How recommendations are found: "exact" (every item scored) or "two-stage (<index kind>)"."""
+        return "exact" if self.retriever is None else f"two-stage ({self.retriever.index.kind})"
 
     # --- lookups -----------------------------------------------------------------------
 
@@ -148,14 +158,23 @@ class ServedModel:
     def recommend_user(self, user_id: str, k: int) -> Ranked:
         """Top k for a known user from their latest history."""
         history, users = self.user_history(user_id), self.fitted_user(user_id)
-        items, scores = self.bundle.model.recommend([history], k, users=users)
-        return self.ranked(*self._with_live(history, users, items[0], scores[0], k, self.live_seen.get(user_id, set())))
+        items, scores = self.top(history, k, users)
+        return self.ranked(*self._with_live(history, users, items, scores, k, self.live_seen.get(user_id, set())))
 
     def recommend_items(self, item_ids: list[str], k: int) -> Ranked:
         """Top k for a visitor who liked `item_ids` (oldest first)."""
         history, live = self.liked_index(item_ids)
-        items, scores = self.bundle.model.recommend([history], k)
-        return self.ranked(*self._with_live(history, None, items[0], scores[0], k, live))
+        items, scores = self.top(history, k, None)
+        return self.ranked(*self._with_live(history, None, items, scores, k, live))
+
+    def top(self, history: np.ndarray, k: int, users: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The model's top k (items, scores) of the catalogue after `history`, seen items left out:
+        in two stages for a large catalogue, else by scoring every item."""
+        if self.retriever is not None:
+            items, scores = self.retriever.recommend([history], k, users=users)
+        else:
+            items, scores = self.bundle.model.recommend([history], k, users=users)
+        return items[0], scores[0]
 
     def _with_live(self, history: np.ndarray, users: np.ndarray | None, items: np.ndarray, scores: np.ndarray,
                    k: int, seen: set[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -171,7 +190,12 @@ class ServedModel:
     def _live_scores(self, history: np.ndarray, users: np.ndarray | None,
                      model_scores: np.ndarray | None = None) -> np.ndarray:
         """(n live,) scores of the items added live for one history."""
-        if model_scores is None:
+        if model_scores is None and self.retriever is not None:  # score only the neighbours, not the catalogue
+            neighbours = np.unique(self.live.placement.neighbours)
+            model_scores = np.zeros(len(self.bundle.interactions.items), dtype=np.float32)
+            model_scores[neighbours] = self.retriever.items[neighbours] @ self.bundle.model.user_vectors(
+                [history], users)[0]
+        elif model_scores is None:
             model_scores = self.bundle.model.score([history], users=users)[0]
         return self.live.placement.scores(model_scores[None, :])[0]
 

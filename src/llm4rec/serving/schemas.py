@@ -149,6 +149,8 @@ class Health(BaseModel):
     users: int
     policy: str | None = None
     key_required: bool = Field(True, description="Whether reads need an API key (false under --open-reads)")
+    retrieval: str = Field("exact", description="How /recommend finds items: exact (every item scored) or "
+                           "two-stage (ANN candidates scored exactly), with the index kind")
 
 
 class HeldStreams(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from llm4rec.retrieval.two_stage import TWO_STAGE_FROM
 from llm4rec.serving.engine import CACHE_SIZE
 from llm4rec.serving.security import ApiKeys
 
@@ -25,3 +26,4 @@ class ServiceSettings:
     policy: str | None = None  # an online slate policy reranking known users' candidates (llm4rec.ranking)
     open_reads: bool = False  # reads without a key (a local demo); `serve` refuses it off loopback
     pseudonym_key: bytes | None = None  # finds a forgotten user in bundles trained with --pseudonymize
+    two_stage_from: int = TWO_STAGE_FROM  # catalogue size from which /recommend retrieves in two stages

@@ -1,5 +1,6 @@
 """The common model check: fits, ranks, excludes seen items, saves and loads exactly,
-handles new and empty histories, rejects unknown settings, beats random on real data."""
+handles new and empty histories, rejects unknown settings, beats random on real data, and
+(where a model exposes user vectors) scores as their inner products with its item vectors."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ def check_recommender(cls: type[Recommender], split: Split, tmp_path: Path, para
     assert np.all(np.diff(top_scores, axis=1) <= 0), "recommendations must be best first"
     for history, row in zip(histories, items, strict=True):
         assert not set(row) & set(history.tolist()), "seen items must be excluded"
+
+    vectors = model.user_vectors(histories, users=users)
+    if vectors is not None:  # two-stage retrieval relies on these products being the scores
+        np.testing.assert_allclose(vectors @ model.item_embeddings().T, scores, rtol=1e-4, atol=1e-4)
 
     new_user = model.score([np.array([0, 1, 2]), np.array([], dtype=np.int64)])
     assert new_user.shape == (2, n_items) and np.isfinite(new_user).all(), "new and empty histories"

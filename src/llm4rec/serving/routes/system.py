@@ -22,7 +22,7 @@ def page() -> str:
 async def health(served: ServedDep, settings: SettingsDep) -> Health:
     return Health(status="ok", model=served.bundle.model.name, model_version=served.version,
                   items=served.bundle.interactions.n_items, users=len(served.histories), policy=settings.policy,
-                  key_required=not settings.open_reads)
+                  key_required=not settings.open_reads, retrieval=served.retrieval)
 
 
 @router.get("/metrics", include_in_schema=False)
