@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain bench-attack bench-simulate test-slow lint bench bench-baselines bench-text bench-cold bench-encoder bench-finetune bench-finetune-methods bench-scale bench-generative clean
+.PHONY: quickstart test browser serve bench-serving bench-ann bench-explain bench-attack bench-simulate test-slow lint bench bench-baselines bench-text bench-cold bench-encoder bench-finetune bench-finetune-methods bench-scale bench-generative bench-live-items bench-two-stage clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ bench-scale: $(STAMP)
 
 bench-generative: $(STAMP)  # hours on 2 cores: the comparison on four splits, cold start, the ablation
 	$(BIN)/python benchmarks/generative_retrieval.py
+
+bench-live-items: $(STAMP)  # about half an hour on 2 cores
+	$(BIN)/python benchmarks/live_items.py
+
+bench-two-stage: $(STAMP)
+	$(BIN)/python benchmarks/two_stage.py
 
 bench-serving: $(STAMP)
 	$(BIN)/python benchmarks/serving_latency.py --out benchmarks/results/serving.json

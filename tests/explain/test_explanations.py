@@ -57,7 +57,7 @@ def test_json_shape(ease, ml100k_loo):
     entry = out["recommendations"][0]
     assert set(entry) == {"item_id", "title", "score", "evidence", "explanation"}
     assert entry["item_id"] == "50" and entry["title"] == "Star Wars"
-    assert set(entry["evidence"]) == {"history_items", "attributes", "popularity"}
+    assert set(entry["evidence"]) == {"history_items", "avoided_items", "attributes", "popularity"}
     assert all(isinstance(i, str) for i in entry["evidence"]["history_items"])
 
 
@@ -84,3 +84,26 @@ def test_explanations_never_call_a_disliked_item_liked(ml100k_loo):
         assert min(rated.values()) < 3  # each of these users has low ratings that could have been cited
     assert liked_mask(np.array([1.0, 1.0]), 1.0).all()  # implicit data: every interaction is liked
     assert liked_mask(np.array([np.nan, 2.0, 5.0]), 5.0).tolist() == [True, False, True]
+
+
+def test_a_disliked_item_that_lowered_the_score_is_cited_as_unlike(ml100k_loo):
+    from llm4rec.profiles.ratings import history_ratings
+
+    train = ml100k_loo.train
+    model = EASE(l2=150.0).fit(train)
+    sentences = []
+    for user in ("1", "2", "13", "500"):
+        history = train.histories()[train.users.index(user)]
+        ratings = history_ratings(train, user, history)
+        rated = dict(zip(history.tolist(), ratings.tolist(), strict=True))
+        items = model.recommend([history], 10)[0][0]
+        drops = leave_one_out(model, history, items)
+        for row, evidence in enumerate(explain(model, history, items, train, ml100k_loo.catalog, ratings)):
+            for avoided in evidence.avoided_items:
+                assert rated[avoided] < 3 or rated[avoided] < np.nanmean(ratings)  # disliked
+                assert drops[row, history.tolist().index(avoided)] < 0  # its presence lowered the score
+                text = sentence(evidence, train.items, ml100k_loo.catalog)
+                assert ", which you rated low" in text and article_first(
+                    ml100k_loo.catalog.titles([train.items.ids[avoided]])[0]) in text
+                sentences.append(text)
+    assert sentences  # EASE has negative weights: some disliked item lowered some recommendation

@@ -22,10 +22,12 @@ PHRASES = {
     "en": {"title": "{}", "liked": "Because you liked {}", "fallback": "It fits your overall taste",
            "also": "also {}", "about": "about {}", "popular": "widely liked (more popular than {} % of items)",
            "niche": "a lesser-known pick", "lead": ": ", "separator": ", ", "end": ".",
+           "unlike": ", and unlike {}, which you rated low",
            "new": "New in the catalogue, and its description reads most like {}, which fits your taste."},
     "zh": {"title": "《{}》", "liked": "因为你喜欢{}", "fallback": "符合你的整体口味", "also": "同样属于{}",
            "about": "关于{}", "popular": "很受欢迎（比{}%的条目更热门）", "niche": "一个不太为人所知的选择",
-           "lead": "：", "separator": "，", "end": "。", "new": "新上架，内容与{}最接近，而{}符合你的口味。"},
+           "lead": "：", "separator": "，", "end": "。", "unlike": "，而且不同于你评分较低的{}",
+           "new": "新上架，内容与{}最接近，而{}符合你的口味。"},
 }
 HEAD_PERCENTILE = 0.9  # items more popular than 90 % of the catalogue are "widely liked"
 TAIL_PERCENTILE = 0.5  # items in the less popular half are "lesser-known"
@@ -63,6 +65,9 @@ def sentence(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, lang
     words = PHRASES[language]
     titles = [words["title"].format(t) for t in _titles([items.ids[i] for i in evidence.history_items], catalog)]
     reason = words["liked"].format(_join(titles, language)) if titles else words["fallback"]
+    avoided = [words["title"].format(t) for t in _titles([items.ids[i] for i in evidence.avoided_items], catalog)]
+    if avoided:
+        reason += words["unlike"].format(_join(avoided, language))
     attributes = [translate(a, language) for a in evidence.attributes]  # known genres in the reader's language
     parts = [words["also"].format(_join(attributes, language))] if attributes else []
     if evidence.keywords:
@@ -82,7 +87,7 @@ def new_item_entry(item_id: str, title: str, score: float, neighbour_id: str, ca
     words = PHRASES[language]
     neighbour = words["title"].format(_titles([neighbour_id], catalog)[0])
     return {"item_id": item_id, "title": title, "score": round(score, 6),
-            "evidence": {"history_items": [], "attributes": [], "text_neighbours": [neighbour_id]},
+            "evidence": {"history_items": [], "avoided_items": [], "attributes": [], "text_neighbours": [neighbour_id]},
             "explanation": words["new"].format(*[neighbour] * words["new"].count("{}"))}
 
 
@@ -95,6 +100,7 @@ def as_json(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None, expla
         "score": round(evidence.score, 6),
         "evidence": {
             "history_items": [str(items.ids[i]) for i in evidence.history_items],
+            "avoided_items": [str(items.ids[i]) for i in evidence.avoided_items],
             "attributes": evidence.attributes + evidence.keywords,
             "popularity": {"interactions": evidence.interactions,
                            "percentile": round(evidence.popularity_percentile, 4)},
