@@ -120,14 +120,13 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     """A Parquet file; a missing, empty or damaged one is a DataError, not pyarrow's traceback."""
     import pyarrow
 
-    if not path.exists():
-        raise DataError("File not found", file=path, hint="Check the path and the file name.")
+    from llm4rec.data.parquet_events import open_parquet
+
     try:
-        return pd.read_parquet(path)
+        return open_parquet(path).read().to_pandas()
     except (pyarrow.ArrowException, OSError, ValueError) as error:
         raise DataError(f"The file is not a readable Parquet file ({error})", file=path,
-                        hint="Check that it was written completely (a Parquet file ends in the bytes PAR1), "
-                        "or pass the data as .csv or .jsonl.") from None
+                        hint="Check that it was written completely, or pass the data as .csv or .jsonl.") from None
 
 
 def _read_delimited(path: Path, separator: str | None, encoding: str | None, column_names: list[str] | None,

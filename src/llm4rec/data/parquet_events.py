@@ -1,0 +1,189 @@
+"""Event logs in Parquet, read batch by batch with their column types kept.
+
+The generic reader (`tables.read_table`) turns every cell into text before validating it, which
+suits CSV, whose cells are text, but held a 10,000,000-event Parquet log as 4.8 GB of Python
+strings. Here each batch of rows is checked in its own types: ids are dictionary-encoded by
+Arrow and only each batch's distinct ids become strings; numbers stay numbers; a string column
+is parsed as the text reader would. Kept rows go into compact typed arrays (int32 indices,
+int64 seconds, float32 values) and the batches' id dictionaries are unified at the end, so
+memory holds those arrays plus one batch. A bad value is named by file, row and column as in
+every loader (row 1 is the first data row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from llm4rec.data.catalog import ItemCatalog
+from llm4rec.data.dataset import MissingItemPolicy
+from llm4rec.data.ids import IdMap
+from llm4rec.data.interactions import Interactions
+from llm4rec.data.parsing import MISSING_TOKENS, parse_timestamps, require_columns
+from llm4rec.data.report import EXAMPLES_KEPT, LoadReport, RowProblem
+from llm4rec.errors import DataError
+from llm4rec.progress import track
+
+BATCH_ROWS = 1_000_000
+TEXT_FIELDS = ("event_type",)  # event fields kept as categories; the others are numbers
+
+
+def open_parquet(path: Path) -> pq.ParquetFile:
+    """The file's reader; a missing or damaged file is a DataError, not pyarrow's traceback."""
+    if not path.exists():
+        raise DataError("File not found", file=path, hint="Check the path and the file name.")
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise DataError(f"The file is not a readable Parquet file ({error})", file=path,
+                        hint="Check that it was written completely (a Parquet file ends in the bytes PAR1), "
+                        "or pass the data as .csv or .jsonl.") from None
+
+
+class _Batch:
+    """One batch's rows, checked: which are bad (first problem per row), and the typed values."""
+
+    def __init__(self, table: pa.Table, first_row: int, names: Mapping[str, str], path: Path) -> None:
+        self.path, self.first_row, self.n = path, first_row, table.num_rows
+        self.bad = np.zeros(self.n, dtype=bool)
+        self.problems: list[RowProblem] = []
+        self.ids = {key: self._ids(table.column(names[key]), names[key], key) for key in ("user_id", "item_id")}
+        self.timestamps = self._timestamps(table.column(names["timestamp"]), names["timestamp"])
+        self.ratings = (self._numbers(table.column(names["rating"]), names["rating"], "rating")
+                        if names["rating"] in table.column_names else np.full(self.n, np.nan))
+
+    def flag(self, mask: np.ndarray, column: str, describe) -> None:
+        new = mask & ~self.bad
+        self.problems.extend(RowProblem(str(self.path), self.first_row + int(row), column, describe(row))
+                             for row in np.flatnonzero(new)[:EXAMPLES_KEPT])
+        self.bad |= new
+
+    def _ids(self, column: pa.ChunkedArray, name: str, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """(per-row positions into the batch's dictionary, the dictionary as stripped strings)."""
+        encoded = pc.dictionary_encode(column).combine_chunks()
+        dictionary = pd.Series(encoded.dictionary.to_pandas(), dtype=object).astype(str).str.strip()
+        positions = encoded.indices.to_numpy(zero_copy_only=False)
+        missing = np.flatnonzero(dictionary.isin(MISSING_TOKENS).to_numpy())
+        null = encoded.indices.is_null().to_numpy(zero_copy_only=False)
+        self.flag(null | np.isin(positions, missing), name, lambda r: f"empty {key}")
+        return np.where(null, 0, positions).astype(np.int32), dictionary.to_numpy(dtype=object)
+
+    def _timestamps(self, column: pa.ChunkedArray, name: str) -> np.ndarray:
+        if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
+            seconds = pc.cast(pc.cast(column, pa.timestamp("s")), pa.int64()).to_numpy().astype(float)
+            stamps = np.where(column.is_null().to_numpy(zero_copy_only=False), np.nan, seconds)
+        elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+            stamps = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        else:
+            stamps = parse_timestamps(pd.Series(column.to_pandas(), dtype=object).astype(str))
+        self.flag(~np.isfinite(stamps), name, lambda r: f"timestamp {column[int(r)].as_py()!r} is neither a number "
+                  "(seconds since 1970) nor an ISO-8601 date")
+        return stamps
+
+    def _numbers(self, column: pa.ChunkedArray, name: str, key: str) -> np.ndarray:
+        """Floats; NaN where missing; a value that is not a finite number flags its row."""
+        if pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_boolean(column.type):
+            values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        else:
+            text = pd.Series(column.to_pandas(), dtype=object)
+            values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+            absent = text.isna().to_numpy() | text.astype(str).isin(MISSING_TOKENS).to_numpy()
+            self.flag(np.isnan(values) & ~absent, name, lambda r: f"{key} {column[int(r)].as_py()!r} is not a number")
+        self.flag(np.isinf(values), name, lambda r: f"{key} {column[int(r)].as_py()!r} is not a finite number")
+        return values
+
+
+def load_parquet_events(path: Path, names: Mapping[str, str], extra: Mapping[str, str], report: LoadReport
+                        ) -> tuple[Interactions, pd.DataFrame | None, np.ndarray]:
+    """(interactions, the event fields row-aligned or None, the file rows left out as bad) from
+    a Parquet log; `names` maps user_id, item_id, timestamp, rating to the file's columns, `extra`
+    the event fields present."""
+    parquet = open_parquet(path)
+    available = parquet.schema_arrow.names
+    require_columns(pd.DataFrame(columns=available), names, path, optional=("rating",))
+    wanted = list(dict.fromkeys([c for c in names.values() if c in available] + list(extra.values())))
+    parts: dict[str, list] = {"user": [], "item": [], "time": [], "rating": [], "dropped": []}
+    fields: dict[str, list] = {field: [] for field in extra}
+    first_row = 1
+    batches = parquet.iter_batches(BATCH_ROWS, columns=wanted)
+    for batch in track(batches, f"reading {path.name} ({parquet.metadata.num_rows:,} rows)"):
+        table = pa.Table.from_batches([batch])
+        checked = _Batch(table, first_row, names, path)
+        report.bad_rows(checked.problems, int(checked.bad.sum()), "Fix or remove the named row.")
+        keep = ~checked.bad
+        for key, part in (("user_id", "user"), ("item_id", "item")):
+            positions, dictionary = checked.ids[key]
+            parts[part].append((positions[keep], dictionary))
+        parts["time"].append(checked.timestamps[keep].astype(np.int64))
+        parts["rating"].append(checked.ratings[keep].astype(np.float32))
+        parts["dropped"].append(np.flatnonzero(checked.bad) + first_row)
+        for field, column in extra.items():
+            values = table.column(column)
+            fields[field].append(pd.Categorical(values.to_pandas()[keep]) if field in TEXT_FIELDS
+                                 else pd.to_numeric(values.to_pandas()[keep], errors="coerce").astype(np.float32))
+        first_row += checked.n
+    if not parts["time"] or not sum(map(len, parts["time"])):
+        raise DataError("The file has no valid data rows", file=path)
+    users, user_index = _unified(parts["user"])
+    items, item_index = _unified(parts["item"])
+    interactions = Interactions(users, items, user_index, item_index, np.concatenate(parts["time"]),
+                                np.concatenate(parts["rating"]), np.ones(len(user_index), np.float32))
+    events = None
+    if extra:
+        events = pd.DataFrame({field: (pd.api.types.union_categoricals(values) if field in TEXT_FIELDS
+                                       else np.concatenate(values)) for field, values in fields.items()})
+    return interactions, events, np.concatenate(parts["dropped"])
+
+
+def _unified(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[IdMap, np.ndarray]:
+    """One sorted IdMap over every batch's dictionary, and each row's index in it."""
+    ids = IdMap.from_values(*[dictionary for _, dictionary in parts])
+    return ids, np.concatenate([ids.indices(dictionary).astype(np.int32)[positions]
+                                for positions, dictionary in parts])
+
+
+def file_rows(kept: np.ndarray, dropped: np.ndarray) -> np.ndarray:
+    """The file row of each kept row index, given the sorted file rows left out: kept row k
+    follows the dropped rows that have at most k kept rows before them."""
+    kept_before = np.asarray(dropped) - np.arange(len(dropped)) - 1
+    return kept + 1 + np.searchsorted(kept_before, kept, side="right")
+
+
+def check_catalogued(interactions: Interactions, events: pd.DataFrame | None, dropped: np.ndarray,
+                     catalog: ItemCatalog, path: Path, report: LoadReport, on_missing: MissingItemPolicy
+                     ) -> tuple[Interactions, pd.DataFrame | None]:
+    """The catalogue rule of `dataset.check_items_in_catalog`, over item indices."""
+    uncatalogued = np.flatnonzero(catalog.missing(pd.Series(interactions.items.ids)))
+    missing = np.isin(interactions.item_index, uncatalogued)
+    if not missing.any():
+        return interactions, events
+    at = np.flatnonzero(missing)
+    if on_missing == "keep":
+        examples = ", ".join(map(str, interactions.items.ids[interactions.item_index[at[:EXAMPLES_KEPT]]]))
+        report.warn(f"{len(at)} interactions ({len(np.unique(interactions.item_index[at]))} items) have no "
+                    f"catalogue row; kept with empty text, for example items {examples}")
+        return interactions, events
+    examples = [RowProblem(str(path), int(line), "item_id",
+                           f"item {interactions.items.ids[interactions.item_index[row]]!r} is not in the catalogue")
+                for row, line in zip(at[:EXAMPLES_KEPT], file_rows(at[:EXAMPLES_KEPT], dropped), strict=True)]
+    report.bad_rows(examples, len(at), "Add the item to the catalogue or remove the row.")
+    keep = ~missing
+    return interactions.select(keep), None if events is None else events[keep].reset_index(drop=True)
+
+
+def report_duplicate_rows(interactions: Interactions, report: LoadReport) -> None:
+    """`parsing.report_duplicates` over indices: (user, item, timestamp) rows seen before."""
+    frame = pd.DataFrame({"user": interactions.user_index, "item": interactions.item_index,
+                          "time": interactions.timestamps})
+    duplicated = frame.duplicated(keep="first").to_numpy()
+    report.duplicates += int(duplicated.sum())
+    for row in np.flatnonzero(duplicated)[:3]:
+        report.duplicate_examples.append(f"{interactions.users.ids[interactions.user_index[row]]}/"
+                                         f"{interactions.items.ids[interactions.item_index[row]]}"
+                                         f"@{interactions.timestamps[row]}")
