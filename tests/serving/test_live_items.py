@@ -91,3 +91,17 @@ def test_retraining_moves_an_added_item_with_feedback_into_the_catalogue(setting
         assert client.get("/similar/new-1").status_code == 200
         assert client.post("/items", json={"item_id": "new-3", "fields": {"title": "A new film"}}).json() == {
             "stored": 1, "live_items": 2}  # new-2 and new-3; new-1 is an ordinary item now
+
+
+def test_a_conversation_can_refine_from_an_item_added_live(settings, auth, ml100k_loo):
+    from llm4rec.serving.conversation import Conversation
+
+    with TestClient(create_app(settings), headers=auth) as client:
+        client.post("/items", json={"item_id": "new-1", "fields": copy_of(ml100k_loo, "50")})
+    served = Engine(settings.bundle_path, FeedbackStore(settings.feedback_db)).served
+    conversation = Conversation(served)
+    conversation.turn("a space adventure")
+    conversation.shown = ["new-1", *conversation.shown[1:]]  # as if the new item had come first
+    assert conversation.turn("why #1?").message.startswith(copy_of(ml100k_loo, "50")["title"])
+    assert "new-1" not in conversation.turn("more like the first one").ranked.item_ids
+    assert conversation.turn("newer").ranked is not None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from threading import Lock
 
 import numpy as np
+import pandas as pd
 
 from llm4rec.profiles.summary import item_years
 from llm4rec.ranking.query_parser import QueryConstraints, parse_query
@@ -68,18 +69,16 @@ class Conversation:
         return self._recommend()
 
     def _recommend(self) -> Reply:
-        items = self.served.bundle.interactions.items
-        history = items.indices(self.liked) if self.liked else None
+        history, seen_live = self.served.liked_index(self.liked) if self.liked else (None, set())
         ranked = self.served.recommend_query(self.constraints.text or "something good", self.k, history,
-                                             constraints=replace(self.constraints, similar_to=[]))
+                                             constraints=replace(self.constraints, similar_to=[]), seen_live=seen_live)
         self.shown = ranked.item_ids
         return Reply(f"Top {len(ranked.item_ids)}" + (f", more like {self._titles(self.liked)}" if self.liked else ""),
                      ranked, self.constraints.as_json())
 
     def _why(self, position: int) -> Reply:
         item = self._at(position)
-        items = self.served.bundle.interactions.items
-        history = items.indices(self.liked) if self.liked else np.zeros(0, np.int64)
+        history = self.served.liked_index(self.liked)[0] if self.liked else np.zeros(0, np.int64)
         entry = self.served.explain("visitor", history, [item], self.language)["recommendations"][0]
         why = entry["explanation"]
         if self.constraints.text and not self.liked:  # no liked items to cite: the request is the reason
@@ -104,7 +103,7 @@ class Conversation:
             if self.served.bundle.catalog is not None else None
         if rows is None or not self.shown:
             return
-        years = item_years(rows.loc[self.shown])
+        years = item_years(rows.reindex(self.shown))  # an item added live has no year here
         if np.isnan(years).all():
             return
         middle = int(np.nanmedian(years))
@@ -126,7 +125,7 @@ class Conversation:
         return self.shown[min(max(index, 0), len(self.shown) - 1)]
 
     def _titles(self, item_ids: list[str]) -> str:
-        titles = self.served.titles[self.served.bundle.interactions.items.indices(item_ids)]
+        titles = self.served.titles[pd.Index(self.served.item_ids).get_indexer(item_ids)]
         return ", ".join(str(t) for t in titles)
 
 

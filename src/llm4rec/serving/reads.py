@@ -201,10 +201,11 @@ class ServedModel:
 
     def recommend_query(self, query: str, k: int, history: np.ndarray | None = None,
                         users: np.ndarray | None = None, query_weight: float = DEFAULT_QUERY_WEIGHT,
-                        constraints: QueryConstraints | None = None) -> Ranked:
+                        constraints: QueryConstraints | None = None, seen_live: set[int] = frozenset()) -> Ranked:
         """Top k for a text query, blended with the model's scores and the text profile of
         `history` when there is one (a known user's or a visitor's liked items), under the
-        query's constraints (parsed here unless given, as a conversation carries them)."""
+        query's constraints (parsed here unless given, as a conversation carries them);
+        `seen_live`: items added live (positions) to leave out, as `history` is."""
         from llm4rec.models.hybrid import row_zscore
         from llm4rec.profiles.vectors import profile_vectors
         from llm4rec.ranking.query import query_scores
@@ -228,6 +229,7 @@ class ServedModel:
         scores += PREFERENCE_WEIGHT * np.concatenate([preferred(constraints, *c) for c in catalogs])
         scores[~np.concatenate([allowed(constraints, *c) for c in catalogs])] = -np.inf
         scores[history] = -np.inf
+        scores[len(items) + np.fromiter(seen_live, np.int64, len(seen_live))] = -np.inf
         top_items, top = top_k(scores[None, :], k)
         return replace(self.ranked(top_items[0], top[0]), notes=self.query_notes(query),
                        constraints=constraints.as_json())

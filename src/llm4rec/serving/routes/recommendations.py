@@ -38,14 +38,15 @@ async def recommend_user(user_id: str, engine: EngineDep, served: ServedDep, req
 @router.post("/recommend", response_model=Recommendations, responses=problems(400, 401, 403, 404, 413, 422, 429))
 def recommend_items(body: RecommendRequest, served: ServedDep, _: CanRead, language: LanguageDep) -> Response:
     """Top k for a visitor who liked `items` and/or typed `query`."""
+    history, seen_live = served.liked_index(body.items)  # items added live count as seen, not as history
     if body.query is None:
         ranked = served.recommend_items(body.items, body.k)
     else:
-        ranked = served.recommend_query(body.query, body.k, served.item_index(body.items),
-                                        query_weight=body.query_weight)
+        ranked = served.recommend_query(body.query, body.k, history, query_weight=body.query_weight,
+                                        seen_live=seen_live)
     explanations = None
     if body.explain:
-        explanations = sentences(served, "visitor", served.item_index(body.items), ranked.item_ids, language)
+        explanations = sentences(served, "visitor", history, ranked.item_ids, language)
     return ranked_answer(ranked, explanations=explanations)
 
 
