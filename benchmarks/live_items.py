@@ -66,9 +66,9 @@ def figures(model, cases: EvalCases) -> dict[str, float]:
     return {m: round(summary[m], 4) for m in METRICS}
 
 
-def run(dataset: str, models: list[str]) -> dict:
+def run(dataset: str, models: list[str], share: float) -> dict:
     split, _ = read_split_dir(SHARED / dataset)
-    reduced, test_cases, cold = item_cold_start(split)
+    reduced, test_cases, cold = item_cold_start(split, share)
     valid_cases = {"cold targets": EvalCases.build(reduced.train, split.valid.select(
         np.isin(split.valid.item_index, cold))), "every target": EvalCases.build(reduced.train, split.valid)}
     every_case = EvalCases.build(reduced.train_valid(), split.test)
@@ -104,10 +104,11 @@ def run(dataset: str, models: list[str]) -> dict:
 
 def markdown(report: dict) -> str:
     lines = ["# New items placed by their text neighbours", "",
-             "Command: `python benchmarks/live_items.py` (item cold-start protocol, 20 % of items cold, seed 0; "
-             f"default {NEIGHBOURS} neighbours, temperature {TEMPERATURE}).", ""]
+             f"Command: `python benchmarks/live_items.py` (item cold-start protocol, seed 0; default {NEIGHBOURS} "
+             f"neighbours, temperature {TEMPERATURE}).", ""]
     for dataset, r in report.items():
-        lines += [f"## {dataset}", "", f"{r['cold_items']} cold items; {r['valid_cases']} valid and "
+        lines += [f"## {dataset}", "", f"{r['cold_items']} cold items ({r.get('cold_share', 0.2):.0%} of the "
+                  f"catalogue); {r['valid_cases']} valid and "
                   f"{r['test_cold_cases']} test cases with a cold target; {r['test_cases']} test cases in all.", "",
                   "Test (fit on train+valid), ranked among every item:", "",
                   "| model | HR@10 cold targets | NDCG@10 cold targets | NDCG@10 every target |", "|---|---|---|---|"]
@@ -145,12 +146,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default="ml-100k-loo,amazon-office-loo")
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--share", type=float, default=0.2, help="share of items made cold")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/live_items.json"))
     args = parser.parse_args()
     torch.set_num_threads(1)  # beside the service or other benchmarks on 2 cores
     report = json.loads(args.out.read_text()) if args.out.exists() else {}
     for dataset in args.datasets.split(","):
-        report[dataset] = run(dataset, args.models.split(","))
+        report[dataset] = run(dataset, args.models.split(","), args.share) | {"cold_share": args.share}
         args.out.write_text(json.dumps(report, indent=2) + "\n")
         args.out.with_suffix(".md").write_text(markdown(report) + "\n".join(selection_markdown(report)) + "\n")
 
