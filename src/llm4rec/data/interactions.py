@@ -77,6 +77,14 @@ class Interactions:
     def n_items(self) -> int:
         return len(self.items)
 
+    def fingerprint(self) -> str:
+        """sha256 of the ids and timestamps: which data a model learned from."""
+        digest = hashlib.sha256()
+        for ids in (self.users.ids[self.user_index], self.items.ids[self.item_index]):
+            digest.update("\n".join(ids).encode())
+        digest.update(np.ascontiguousarray(self.timestamps).tobytes())
+        return digest.hexdigest()
+
     def to_frame(self) -> pd.DataFrame:
         """Rows with outside ids, in stored order."""
         return pd.DataFrame(

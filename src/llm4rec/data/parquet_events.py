@@ -46,6 +46,17 @@ def open_parquet(path: Path) -> pq.ParquetFile:
                         "or pass the data as .csv or .jsonl.") from None
 
 
+def _is_numeric(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+
+
+def as_floats(column: pa.ChunkedArray) -> np.ndarray:
+    """A column as float64, NaN where missing or (text) not a number."""
+    if _is_numeric(column.type):
+        return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+    return pd.to_numeric(pd.Series(column.to_pandas(), dtype=object), errors="coerce").to_numpy(dtype=float)
+
+
 class _Batch:
     """One batch's rows, checked: which are bad (first problem per row), and the typed values."""
 
@@ -78,8 +89,8 @@ class _Batch:
         if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
             seconds = pc.cast(pc.cast(column, pa.timestamp("s")), pa.int64()).to_numpy().astype(float)
             stamps = np.where(column.is_null().to_numpy(zero_copy_only=False), np.nan, seconds)
-        elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-            stamps = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        elif _is_numeric(column.type):
+            stamps = as_floats(column)
         else:
             stamps = parse_timestamps(pd.Series(column.to_pandas(), dtype=object).astype(str))
         self.flag(~np.isfinite(stamps), name, lambda r: f"timestamp {column[int(r)].as_py()!r} is neither a number "
@@ -88,64 +99,89 @@ class _Batch:
 
     def _numbers(self, column: pa.ChunkedArray, name: str, key: str) -> np.ndarray:
         """Floats; NaN where missing; a value that is not a finite number flags its row."""
-        if pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_boolean(column.type):
-            values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-        else:
+        values = as_floats(column)
+        if not _is_numeric(column.type):
             text = pd.Series(column.to_pandas(), dtype=object)
-            values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
             absent = text.isna().to_numpy() | text.astype(str).isin(MISSING_TOKENS).to_numpy()
             self.flag(np.isnan(values) & ~absent, name, lambda r: f"{key} {column[int(r)].as_py()!r} is not a number")
         self.flag(np.isinf(values), name, lambda r: f"{key} {column[int(r)].as_py()!r} is not a finite number")
         return values
 
 
+class _Vocabulary:
+    """Ids in the order first met: each batch's dictionary becomes codes into it, and only the
+    distinct ids are ever held as strings (concatenating every batch's dictionary first held
+    tens of millions of them at 100 million events)."""
+
+    def __init__(self) -> None:
+        self.positions: dict[str, int] = {}
+
+    def codes(self, dictionary: np.ndarray) -> np.ndarray:
+        add = self.positions.setdefault
+        return np.fromiter((add(value, len(self.positions)) for value in dictionary), np.int32, len(dictionary))
+
+    def sorted(self) -> tuple[IdMap, np.ndarray]:
+        """The sorted IdMap, and each code's index in it."""
+        ids = np.array(list(self.positions), dtype=object)
+        order = np.argsort(ids, kind="stable")
+        remap = np.empty(len(ids), np.int32)
+        remap[order] = np.arange(len(ids), dtype=np.int32)
+        return IdMap(ids[order]), remap
+
+
 def load_parquet_events(path: Path, names: Mapping[str, str], extra: Mapping[str, str], report: LoadReport
                         ) -> tuple[Interactions, pd.DataFrame | None, np.ndarray]:
     """(interactions, the event fields row-aligned or None, the file rows left out as bad) from
     a Parquet log; `names` maps user_id, item_id, timestamp, rating to the file's columns, `extra`
-    the event fields present."""
+    the event fields present. Every column is allocated once for the file's row count and filled
+    batch by batch."""
     parquet = open_parquet(path)
     available = parquet.schema_arrow.names
     require_columns(pd.DataFrame(columns=available), names, path, optional=("rating",))
     wanted = list(dict.fromkeys([c for c in names.values() if c in available] + list(extra.values())))
-    parts: dict[str, list] = {"user": [], "item": [], "time": [], "rating": [], "dropped": []}
-    fields: dict[str, list] = {field: [] for field in extra}
-    first_row = 1
-    batches = parquet.iter_batches(BATCH_ROWS, columns=wanted)
-    for batch in track(batches, f"reading {path.name} ({parquet.metadata.num_rows:,} rows)"):
+    n = parquet.metadata.num_rows
+    codes = {key: (np.empty(n, np.int32), _Vocabulary()) for key in ("user_id", "item_id", *(
+        f for f in extra if f in TEXT_FIELDS))}
+    numbers = {f: np.empty(n, np.float32) for f in extra if f not in TEXT_FIELDS}
+    times, ratings = np.empty(n, np.int64), np.empty(n, np.float32)
+    dropped, cursor, first_row = [], 0, 1
+    for batch in track(parquet.iter_batches(BATCH_ROWS, columns=wanted), f"reading {path.name} ({n:,} rows)"):
         table = pa.Table.from_batches([batch])
         checked = _Batch(table, first_row, names, path)
         report.bad_rows(checked.problems, int(checked.bad.sum()), "Fix or remove the named row.")
         keep = ~checked.bad
-        for key, part in (("user_id", "user"), ("item_id", "item")):
+        rows = slice(cursor, cursor + int(keep.sum()))
+        for key in ("user_id", "item_id"):
             positions, dictionary = checked.ids[key]
-            parts[part].append((positions[keep], dictionary))
-        parts["time"].append(checked.timestamps[keep].astype(np.int64))
-        parts["rating"].append(checked.ratings[keep].astype(np.float32))
-        parts["dropped"].append(np.flatnonzero(checked.bad) + first_row)
+            codes[key][0][rows] = codes[key][1].codes(dictionary)[positions[keep]]
+        times[rows], ratings[rows] = checked.timestamps[keep], checked.ratings[keep]
         for field, column in extra.items():
-            values = table.column(column)
-            fields[field].append(pd.Categorical(values.to_pandas()[keep]) if field in TEXT_FIELDS
-                                 else pd.to_numeric(values.to_pandas()[keep], errors="coerce").astype(np.float32))
-        first_row += checked.n
-    if not parts["time"] or not sum(map(len, parts["time"])):
+            if field in TEXT_FIELDS:  # a category: codes into its own vocabulary, -1 where missing
+                encoded = pc.dictionary_encode(table.column(column)).combine_chunks()
+                local = codes[field][1].codes(encoded.dictionary.to_numpy(zero_copy_only=False).astype(str))
+                positions = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+                codes[field][0][rows] = np.where(positions >= 0, local[np.maximum(positions, 0)], -1)[keep]
+            else:
+                numbers[field][rows] = as_floats(table.column(column))[keep]
+        dropped.append(np.flatnonzero(checked.bad) + first_row)
+        cursor, first_row = rows.stop, first_row + checked.n
+    if not cursor:
         raise DataError("The file has no valid data rows", file=path)
-    users, user_index = _unified(parts["user"])
-    items, item_index = _unified(parts["item"])
-    interactions = Interactions(users, items, user_index, item_index, np.concatenate(parts["time"]),
-                                np.concatenate(parts["rating"]), np.ones(len(user_index), np.float32))
+    (users, user_remap), (items, item_remap) = codes["user_id"][1].sorted(), codes["item_id"][1].sorted()
+    interactions = Interactions(users, items, user_remap[codes["user_id"][0][:cursor]],
+                                item_remap[codes["item_id"][0][:cursor]], times[:cursor], ratings[:cursor],
+                                np.ones(cursor, np.float32))
     events = None
     if extra:
-        events = pd.DataFrame({field: (pd.api.types.union_categoricals(values) if field in TEXT_FIELDS
-                                       else np.concatenate(values)) for field, values in fields.items()})
-    return interactions, events, np.concatenate(parts["dropped"])
+        events = pd.DataFrame({field: numbers[field][:cursor] if field in numbers
+                               else _categories(*codes[field], cursor) for field in extra})
+    return interactions, events, np.concatenate(dropped)
 
 
-def _unified(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[IdMap, np.ndarray]:
-    """One sorted IdMap over every batch's dictionary, and each row's index in it."""
-    ids = IdMap.from_values(*[dictionary for _, dictionary in parts])
-    return ids, np.concatenate([ids.indices(dictionary).astype(np.int32)[positions]
-                                for positions, dictionary in parts])
+def _categories(codes: np.ndarray, vocabulary: _Vocabulary, rows: int) -> pd.Categorical:
+    categories, remap = vocabulary.sorted()
+    kept = codes[:rows]
+    return pd.Categorical.from_codes(np.where(kept >= 0, remap[np.maximum(kept, 0)], -1), categories.ids)
 
 
 def file_rows(kept: np.ndarray, dropped: np.ndarray) -> np.ndarray:
@@ -178,12 +214,14 @@ def check_catalogued(interactions: Interactions, events: pd.DataFrame | None, dr
 
 
 def report_duplicate_rows(interactions: Interactions, report: LoadReport) -> None:
-    """`parsing.report_duplicates` over indices: (user, item, timestamp) rows seen before."""
-    frame = pd.DataFrame({"user": interactions.user_index, "item": interactions.item_index,
-                          "time": interactions.timestamps})
-    duplicated = frame.duplicated(keep="first").to_numpy()
-    report.duplicates += int(duplicated.sum())
-    for row in np.flatnonzero(duplicated)[:3]:
+    """`parsing.report_duplicates` over indices: (user, item, timestamp) rows seen before. By
+    sorting, not pandas' hash table, which took most of the memory of a 100M-event ingest."""
+    key = interactions.user_index.astype(np.int64) * interactions.n_items + interactions.item_index
+    order = np.lexsort((interactions.timestamps, key))
+    key, stamps = key[order], interactions.timestamps[order]
+    later = order[1:][(key[1:] == key[:-1]) & (stamps[1:] == stamps[:-1])]
+    report.duplicates += len(later)
+    for row in np.sort(later)[:3]:
         report.duplicate_examples.append(f"{interactions.users.ids[interactions.user_index[row]]}/"
                                          f"{interactions.items.ids[interactions.item_index[row]]}"
                                          f"@{interactions.timestamps[row]}")

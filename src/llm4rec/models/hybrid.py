@@ -13,6 +13,7 @@ from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.models.base import FitCache, ModelConfig, Recommender
 from llm4rec.models.ease import EASE
+from llm4rec.models.item_features import Finetune
 from llm4rec.models.text_content import TextContent
 
 
@@ -27,6 +28,7 @@ class HybridConfig(ModelConfig):
     half_life: float = Field(1.0, ge=0, description="recency half-life of the text profile")
     text_model: str | None = None
     template: str | None = None
+    finetune: Finetune = Field("none", description="fine-tune the encoder inside fit (see the text model)")
     cold_gate: bool = Field(True, description="score items without training interactions by their text alone "
                             "(at the blend's scale), so new items can be recommended")
 
@@ -45,8 +47,9 @@ class HybridBlend(Recommender):
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
         # l2 outermost: consecutive settings share one EASE fit through the tuning run's FitCache.
-        return [{"l2": l2, "text_weight": w, "half_life": h}
-                for l2 in (20.0, 150.0, 1000.0) for w in (0.1, 0.3, 1.0, 3.0, 10.0) for h in (0.25, 2.0)]
+        return [{"l2": l2, "text_weight": w, "half_life": h, "finetune": f}
+                for l2 in (20.0, 150.0, 1000.0) for w in (0.1, 0.3, 1.0, 3.0, 10.0) for h in (0.25, 2.0)
+                for f in ("none", "head")]
 
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
             cache: FitCache | None = None) -> Self:
@@ -58,7 +61,8 @@ class HybridBlend(Recommender):
         if catalog is None:
             warnings.warn("hybrid: no item catalogue (items.tsv), so it runs as EASE alone", stacklevel=2)
         else:
-            self.text_ = TextContent(half_life=c.half_life, text_model=c.text_model, template=c.template)
+            self.text_ = TextContent(half_life=c.half_life, text_model=c.text_model, template=c.template,
+                                     finetune=c.finetune)
             self.text_.fit(interactions, catalog)
         self.cold_ = interactions.item_counts() == 0
         self.n_items_ = interactions.n_items
@@ -88,5 +92,6 @@ class HybridBlend(Recommender):
         self.cold_ = state["cold_"] if "cold_" in state else np.zeros(self.n_items_, dtype=bool)
         self.text_ = None
         if "item_vectors_" in state:
-            self.text_ = TextContent(half_life=c.half_life, text_model=c.text_model, template=c.template)
+            self.text_ = TextContent(half_life=c.half_life, text_model=c.text_model, template=c.template,
+                                     finetune=c.finetune)
             self.text_.item_vectors_, self.text_.n_items_ = state["item_vectors_"], self.n_items_

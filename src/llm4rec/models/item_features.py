@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
+import tempfile
 import warnings
+from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.ids import IdMap
+from llm4rec.data.interactions import Interactions
 from llm4rec.errors import DataError
 
 MAX_CATEGORIES = 200  # most frequent values kept per categorical column
@@ -73,6 +80,58 @@ def text_vectors(catalog: ItemCatalog | None, items: IdMap, text_model: str | No
     rendered = ItemTextTemplate(template)
     warn_about_text(rendered.render(catalog, items), encoder_name(text_model), model_name)
     return item_embeddings(TextEncoder(text_model), catalog, items, rendered)
+
+
+Finetune = Literal["none", "head"]
+
+
+def fitted_text_vectors(catalog: ItemCatalog | None, interactions: Interactions, text_model: str | None,
+                        template: str | None, model_name: str, finetune: Finetune) -> np.ndarray:
+    """The items' text vectors from the encoder as it is (`finetune="none"`), or from one
+    fine-tuned inside a model's `fit` on `interactions` alone (`"head"`, see llm4rec.finetuning):
+    the last item of each history with 3 or more is held out for early stopping, as the
+    sequential models do, so the items a caller validates or tests on are never targets.
+    The tuned encoder is kept under the cache root, by the data's fingerprint and the settings."""
+    if finetune == "none" or catalog is None:
+        return text_vectors(catalog, interactions.items, text_model, template, model_name)
+    folder = tuned_encoder(catalog, interactions, text_model, template, finetune)
+    if folder is None:
+        return text_vectors(catalog, interactions.items, text_model, template, model_name)
+    return text_vectors(catalog, interactions.items, str(folder), template, model_name)
+
+
+def tuned_encoder(catalog: ItemCatalog, interactions: Interactions, text_model: str | None, template: str | None,
+                  method: str) -> Path | None:
+    """The encoder folder fine-tuned on `interactions` (made once per data and settings); None,
+    with a warning, when no history is long enough to hold an item out."""
+    from llm4rec.data.splits import leave_one_out
+    from llm4rec.finetuning import FinetuneConfig, finetune
+    from llm4rec.settings import cache_root
+    from llm4rec.text.templates import ItemTextTemplate
+
+    config = FinetuneConfig(method=method, base_model=text_model, template=template)
+    texts = "\n".join(ItemTextTemplate(template).render(catalog, interactions.items))
+    key = hashlib.sha256("\n".join([interactions.fingerprint(), hashlib.sha256(texts.encode()).hexdigest(),
+                                     json.dumps(config.model_dump(), sort_keys=True)]).encode()).hexdigest()[:24]
+    folder = cache_root() / "tuned-encoders" / key
+    if folder.exists():
+        return folder
+    split = leave_one_out(interactions)  # test: each long history's last item; valid: the one before
+    if not len(split.test):
+        warnings.warn("fine-tuning inside fit needs a history of 3 items to hold one out; none has, so the "
+                      "encoder is used as it is", stacklevel=3)
+        return None
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".staging-"))
+    try:
+        finetune(split.train.concat(split.valid), split.test, catalog, staging, config)
+        staging.rename(folder)  # whole or not at all: a reader never meets half a folder
+    except OSError:
+        if not folder.exists():
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
 
 
 def warn_about_text(texts: list[str], encoder: str, model_name: str) -> None:

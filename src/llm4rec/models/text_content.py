@@ -11,7 +11,7 @@ from pydantic import Field
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.models.base import FitCache, ModelConfig, Recommender
-from llm4rec.models.item_features import text_vectors
+from llm4rec.models.item_features import Finetune, fitted_text_vectors
 from llm4rec.profiles.vectors import profile_vectors
 
 
@@ -19,6 +19,8 @@ class TextConfig(ModelConfig):
     half_life: float = Field(1.0, ge=0, description="recency half-life in items; 0: all equal")
     text_model: str | None = None
     template: str | None = None
+    finetune: Finetune = Field("none", description="fine-tune the encoder inside fit on the fit data alone: "
+                               "none, or head (a small MLP over the frozen vectors; see llm4rec.finetuning)")
 
 
 class TextContent(Recommender):
@@ -35,7 +37,7 @@ class TextContent(Recommender):
 
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
-        return [{"half_life": h} for h in (1.0, 3.0, 10.0, 0.0)]
+        return [{"half_life": h, "finetune": f} for f in ("none", "head") for h in (1.0, 3.0, 10.0, 0.0)]
 
     @classmethod
     def from_vectors(cls, item_vectors: np.ndarray, half_life: float = 1.0) -> TextContent:
@@ -47,7 +49,7 @@ class TextContent(Recommender):
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
             cache: FitCache | None = None) -> Self:
         c = self.config
-        self.item_vectors_ = text_vectors(catalog, interactions.items, c.text_model, c.template, self.name)
+        self.item_vectors_ = fitted_text_vectors(catalog, interactions, c.text_model, c.template, self.name, c.finetune)
         self.n_items_ = interactions.n_items
         return self
 

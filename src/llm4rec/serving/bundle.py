@@ -9,7 +9,6 @@ renamed into place, so a reader never sees half a bundle.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -57,15 +56,6 @@ def bundles_root() -> Path:
     return cache_root() / "bundles"
 
 
-def data_fingerprint(interactions: Interactions) -> str:
-    """sha256 of the interactions' ids and timestamps: which data a model learned from."""
-    digest = hashlib.sha256()
-    for ids in (interactions.users.ids[interactions.user_index], interactions.items.ids[interactions.item_index]):
-        digest.update("\n".join(ids).encode())
-    digest.update(np.ascontiguousarray(interactions.timestamps).tobytes())
-    return digest.hexdigest()
-
-
 def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCatalog | None,
                 root: Path | str, metrics: dict[str, Any] | None = None, dataset: str = "",
                 feedback: dict[str, Any] | None = None, pseudonymized: bool = False,
@@ -94,7 +84,7 @@ def save_bundle(model: Recommender, interactions: Interactions, catalog: ItemCat
         "model": model.name,
         "version": version,
         "params": model.params,
-        "data": {"name": dataset, "fingerprint": data_fingerprint(interactions), "users": interactions.n_users,
+        "data": {"name": dataset, "fingerprint": interactions.fingerprint(), "users": interactions.n_users,
                  "items": interactions.n_items, "interactions": len(interactions)},
         "metrics": metrics or {},
         "feedback": feedback,

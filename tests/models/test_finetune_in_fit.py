@@ -1,0 +1,39 @@
+"""Fine-tuning inside fit: trained on the fit data alone, early-stopped on each history's last item."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import llm4rec.finetuning
+from llm4rec.models.hybrid import HybridBlend
+from llm4rec.models.item_features import text_vectors
+from llm4rec.models.text_content import TextContent
+
+
+def rows(interactions) -> set[tuple[int, int, int]]:
+    return set(zip(interactions.user_index.tolist(), interactions.item_index.tolist(),
+                   interactions.timestamps.tolist(), strict=True))
+
+
+def test_only_the_fit_data_reaches_fine_tuning(ml100k_loo, monkeypatch):
+    split = ml100k_loo.sample_users(120)
+    seen = []
+    real = llm4rec.finetuning.finetune
+
+    def recording(train, valid, catalog, out, config):
+        seen.append((train, valid))
+        return real(train, valid, catalog, out, config.model_copy(update={"epochs": 1, "hidden": 32}))  # briefly
+
+    monkeypatch.setattr(llm4rec.finetuning, "finetune", recording)
+    model = TextContent(finetune="head").fit(split.train, split.catalog)
+    (train, holdout), = seen
+    assert rows(train) | rows(holdout) == rows(split.train)  # every fit row, and nothing else
+    assert not rows(holdout) & (rows(split.valid) | rows(split.test))
+    histories = split.train.histories()
+    last = {(u, int(h[-1])) for u, h in enumerate(histories) if len(h) >= 3}
+    assert {(u, i) for u, i, _ in rows(holdout)} == last  # early stopping on each history's last item
+    frozen = text_vectors(split.catalog, split.train.items, None, None, "test")
+    assert not np.allclose(model.item_vectors_, frozen)  # the tuned encoder is what the model reads
+
+    HybridBlend(finetune="head").fit(split.train, split.catalog)  # same data and settings: the cached folder
+    assert len(seen) == 1
