@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from llm4rec.cli.main import app
 from llm4rec.errors import ConfigError
+from llm4rec.models.text_content import TextContent
 from llm4rec.text.encoder import TextEncoder
 
 TEXTS = ["Toy Story (1995). Animation, Children's, Comedy", "Heat (1995). Action, Crime, Thriller",
@@ -44,6 +45,8 @@ def test_backends_keep_separate_caches_and_unknown_backends_are_refused(monkeypa
 
 def test_evaluate_runs_a_text_model_on_the_int8_encoder(shared_data, tmp_path, monkeypatch):
     monkeypatch.setenv("LLM4REC_ENCODER_BACKEND", "torch")  # restored (unset) after the test
+    # the backend is under test, not the grid: one setting, no fine-tuning (minutes on 2 cores)
+    monkeypatch.setattr(TextContent, "search_space", classmethod(lambda cls: [{}]))
     out = tmp_path / "r.json"
     result = CliRunner().invoke(app, ["evaluate", "--split-dir", str(shared_data / "ml-100k-loo"), "--models",
                                       "text", "--out", str(out), "--encoder-backend", "onnx-int8"])
