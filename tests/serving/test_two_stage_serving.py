@@ -22,6 +22,10 @@ def test_two_stage_recommendations_match_exact_ones(settings, auth, tmp_path, ml
                 [item["item_id"] for item in client.get(f"/recommend/{user}").json()["items"]] for user in range(1, 21)]
             client.post("/items", json={"item_id": "new-1", "fields": {"title": "Star Wars (1977)"}})
             assert client.get("/recommend/1", params={"k": 1000}).status_code == 200  # live items on either path
+            similar = client.get("/similar/new-1").json()["items"]  # its placement in the model's item space
+            assert len(similar) == 10 and "new-1" not in [item["item_id"] for item in similar]
+            assert "new-1" in [item["item_id"] for item in client.get("/similar/50", params={"k": 1000})
+                               .json()["items"]]
     assert set(answers) == {"exact", "two-stage (exact)"}
     overlap = [len(set(a) & set(b)) / 10 for a, b in zip(answers["exact"], answers["two-stage (exact)"], strict=True)]
     assert sum(overlap) / len(overlap) > 0.9
