@@ -92,12 +92,21 @@ def fitted_text_vectors(catalog: ItemCatalog | None, interactions: Interactions,
     the last item of each history with 3 or more is held out for early stopping, as the
     sequential models do, so the items a caller validates or tests on are never targets.
     The tuned encoder is kept under the cache root, by the data's fingerprint and the settings."""
-    if finetune == "none" or catalog is None:
+    if finetune == "none" or catalog is None or _already_tuned(text_model):
         return text_vectors(catalog, interactions.items, text_model, template, model_name)
     folder = tuned_encoder(catalog, interactions, text_model, template, finetune)
     if folder is None:
         return text_vectors(catalog, interactions.items, text_model, template, model_name)
     return text_vectors(catalog, interactions.items, str(folder), template, model_name)
+
+
+def _already_tuned(text_model: str | None) -> bool:
+    """Whether the encoder is itself a fine-tuned folder (`--encoder` after `llm4rec finetune`):
+    it is used as it is, never fine-tuned again."""
+    from llm4rec.text.encoder import resolve_model_path
+    from llm4rec.text.tuned import is_tuned_folder
+
+    return is_tuned_folder(resolve_model_path(text_model))  # None: the settings' encoder (--encoder)
 
 
 def tuned_encoder(catalog: ItemCatalog, interactions: Interactions, text_model: str | None, template: str | None,
