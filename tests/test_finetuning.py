@@ -136,3 +136,15 @@ def test_bad_settings_and_missing_encoder_are_clear(small_split, tmp_path):
     assert result.exit_code == 2 and "method" in result.output
     result = runner.invoke(app, ["evaluate", "--split-dir", "x", "--models", "text", "--encoder", str(tmp_path)])
     assert result.exit_code != 0 and "llm4rec finetune" in str(result.exception)
+
+
+def test_the_head_counts_the_parameters_of_the_multilingual_encoder(tmp_path):
+    """Fine-tuning over USE multilingual crashed at its very end, counting the frozen encoder as
+    if it were a sentence-transformers model (found by evaluate on caixin, which fine-tunes
+    inside fit)."""
+    from llm4rec.finetuning import FinetuneConfig, HeadTower
+    from llm4rec.text import multilingual
+
+    tower = HeadTower(np.zeros((3, multilingual.DIMENSION), np.float32), FinetuneConfig(hidden=8))
+    trainable, total = tower.counts(multilingual.model_path())
+    assert 0 < trainable < total

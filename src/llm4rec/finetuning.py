@@ -142,7 +142,12 @@ class HeadTower:
 
     def counts(self, base_path: Path) -> tuple[int, int]:
         """(trainable, total) parameters, the total counting the frozen encoder."""
+        from llm4rec.text import multilingual
+
         trainable = sum(p.numel() for p in self.parameters())
+        if multilingual.is_multilingual_folder(base_path):  # numpy weights, not a sentence-transformers model
+            with np.load(base_path / "weights.npz") as weights:
+                return trainable, trainable + sum(weights[name].size for name in weights.files)
         return trainable, trainable + sum(p.numel() for p in load_sentence_transformer(base_path).parameters())
 
     def state(self) -> dict[str, torch.Tensor]:
