@@ -50,6 +50,20 @@ class Bundle:
     def version(self) -> str:
         return self.manifest["version"]
 
+    def text_encoder(self) -> str | None:
+        """The encoder of the bundle's text: its model's, else the one chosen when it was trained,
+        else the one suited to the language it recorded for its item text, else the default."""
+        from llm4rec.text.languages import suitable_encoder
+
+        language = (self.manifest.get("text_language") or {}).get("language")
+        return self.model.params.get("text_model") or self.manifest.get("text_encoder") or suitable_encoder(language)
+
+    def catalogue_vectors(self) -> np.ndarray:
+        """The catalogue's text vectors by `text_encoder`, default template (encoded once, disk-cached)."""
+        from llm4rec.models.item_features import text_vectors
+
+        return text_vectors(self.catalog, self.interactions.items, self.text_encoder(), None, "query")
+
 
 def bundles_root() -> Path:
     """The default bundle folder: $LLM4REC_CACHE/bundles, else ~/.cache/llm4rec/bundles."""

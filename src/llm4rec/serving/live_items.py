@@ -27,19 +27,19 @@ def check_new_items(bundle: Bundle, items: list[NewItem]) -> None:
     """ConflictError saying why items a client wants to add do not fit the served catalogue."""
     if bundle.catalog is None:
         raise ConflictError("The served bundle has no item catalogue, so a new item has no text to be placed by. "
-                          "Train the bundle with an items.tsv to add items live.")
+                            "Train the bundle with an items.tsv to add items live.")
     columns = list(bundle.catalog.frame.columns)
     for item in items:
         if item.item_id in bundle.interactions.items:
             raise ConflictError(f"Item {item.item_id!r} is already in the served catalogue; POST /items adds new "
-                            "items only (catalogue items change with a new bundle).")
+                                "items only (catalogue items change with a new bundle).")
         unknown = sorted(set(item.fields) - set(columns))
         if unknown:
             raise ConflictError(f"Item {item.item_id!r} has fields {unknown[:10]} that the catalogue lacks; "
-                            f"its columns are {columns[:20]}.")
+                                f"its columns are {columns[:20]}.")
         if not any(isinstance(value, str) and value.strip() for value in item.fields.values()):
             raise ConflictError(f"Item {item.item_id!r} has no text; give at least one text column "
-                            f"(e.g. {bundle.catalog.title_column!r}) so it can be placed.")
+                                f"(e.g. {bundle.catalog.title_column!r}) so it can be placed.")
 
 
 def catalogue_rows(reference: ItemCatalog, items: list[NewItem]) -> ItemCatalog:
@@ -69,9 +69,10 @@ class LiveItems:
     placement: TextNeighbours
 
     @classmethod
-    def build(cls, bundle: Bundle, items: list[NewItem], catalogue_vectors: np.ndarray,
-              encoder: str | None) -> LiveItems | None:
-        """None when every item is in the bundle already (a retrained one holds them)."""
+    def build(cls, bundle: Bundle, items: list[NewItem], catalogue_vectors: np.ndarray | None = None
+              ) -> LiveItems | None:
+        """None when every item is in the bundle already (a retrained one holds them);
+        `catalogue_vectors` (the bundle's, if the caller holds them) are read from the cache otherwise."""
         from llm4rec.models.item_features import text_vectors
 
         items = [item for item in items if item.item_id not in bundle.interactions.items]
@@ -79,7 +80,8 @@ class LiveItems:
             return None
         catalog = catalogue_rows(bundle.catalog, items)
         ids = IdMap(catalog.frame.index)
-        vectors = text_vectors(catalog, ids, encoder, None, "new items")
+        vectors = text_vectors(catalog, ids, bundle.text_encoder(), None, "new items")
+        catalogue_vectors = bundle.catalogue_vectors() if catalogue_vectors is None else catalogue_vectors
         known = np.flatnonzero(bundle.interactions.item_counts() > 0)
         return cls(ids, catalog, np.asarray(catalog.titles(ids.ids), dtype=object), vectors,
                    TextNeighbours.build(vectors, catalogue_vectors, known))

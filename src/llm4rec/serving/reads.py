@@ -224,7 +224,7 @@ class ServedModel:
             if model_scores is not None:
                 model_scores = np.concatenate([model_scores, self._live_scores(history, users, model_scores)])
             catalogs.append((self.live.catalog, self.live.ids))
-        query_vector = query_encoder(self.text_encoder()).encode([constraints.text])[0]
+        query_vector = query_encoder(self.bundle.text_encoder()).encode([constraints.text])[0]
         scores = row_zscore(query_scores(query_vector, item_vectors, model_scores, profile, query_weight)[None, :])[0]
         scores += PREFERENCE_WEIGHT * np.concatenate([preferred(constraints, *c) for c in catalogs])
         scores[~np.concatenate([allowed(constraints, *c) for c in catalogs])] = -np.inf
@@ -234,21 +234,12 @@ class ServedModel:
         return replace(self.ranked(top_items[0], top[0]), notes=self.query_notes(query),
                        constraints=constraints.as_json())
 
-    def text_encoder(self) -> str | None:
-        """The encoder of the bundle's text: its model's, else the one chosen when it was trained,
-        else the one suited to the language it recorded for its item text, else the default."""
-        from llm4rec.text.languages import suitable_encoder
-
-        manifest = self.bundle.manifest
-        language = (manifest.get("text_language") or {}).get("language")
-        return self.bundle.model.params.get("text_model") or manifest.get("text_encoder") or suitable_encoder(language)
-
     def query_notes(self, query: str) -> tuple[str, ...]:
         """A note when the query's language is one the encoder does not cover."""
         from llm4rec.text.encoder import encoder_name
         from llm4rec.text.languages import covers, detect, suitable_encoder
 
-        language, encoder = detect([query]).language, encoder_name(self.text_encoder())
+        language, encoder = detect([query]).language, encoder_name(self.bundle.text_encoder())
         if covers(encoder, language) is not False:
             return ()
         better = suitable_encoder(language)
@@ -342,10 +333,7 @@ class ServedModel:
     def query_vectors(self) -> np.ndarray:
         """The catalogue's text embeddings for queries (encoded once per version, disk-cached)."""
         if self._query_vectors is None:
-            from llm4rec.models.item_features import text_vectors
-
-            self._query_vectors = text_vectors(self.bundle.catalog, self.bundle.interactions.items,
-                                               self.text_encoder(), None, "query")
+            self._query_vectors = self.bundle.catalogue_vectors()
         return self._query_vectors
 
     # --- feedback ----------------------------------------------------------------------
@@ -364,7 +352,7 @@ class ServedModel:
     def add_items(self, items: list[NewItem]) -> None:
         """Place items added live (see serving.live_items); an id added before gets the new fields."""
         self.new_items = list({item.item_id: item for item in [*self.new_items, *items]}.values())
-        self.live = LiveItems.build(self.bundle, self.new_items, self.query_vectors(), self.text_encoder())
+        self.live = LiveItems.build(self.bundle, self.new_items, self.query_vectors())
         n_items = len(self.bundle.interactions.items)
         if self.live is not None:
             self.item_ids = np.concatenate([self.item_ids[:n_items], np.asarray(self.live.ids.ids, dtype=object)])

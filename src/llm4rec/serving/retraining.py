@@ -22,8 +22,7 @@ from llm4rec.feedback.weights import FeedbackConfig, mine_weights
 from llm4rec.models.registry import create_model
 from llm4rec.serving.bundle import STORE_SEQ, load_bundle, save_bundle
 from llm4rec.serving.feedback_store import FeedbackStore
-from llm4rec.serving.live_items import WithLiveItems, with_rows
-from llm4rec.serving.reads import ServedModel
+from llm4rec.serving.live_items import LiveItems, WithLiveItems, with_rows
 from llm4rec.serving.streams import held_streams, missing_events
 
 HOLDOUT_SHARE = 0.1  # of the new feedback, the most recent, kept out of the candidate to check it
@@ -100,7 +99,7 @@ def retrain(bundle_path: Path | str, store_path: Path | str, holdout_share: floa
         met = {e.item_id for e in events}
         added = [item for item in store.new_items() if item.item_id in met and item.item_id not in
                  bundle.interactions.items]  # an item added live enters the catalogue once it has feedback
-        live = ServedModel.build(bundle, new_items=added).live if added else None
+        live = LiveItems.build(bundle, added)  # not a whole ServedModel: its indexes are not needed here
         items = bundle.interactions.items if live is None else IdMap([*bundle.interactions.items.ids, *live.ids.ids])
         new = pd.DataFrame([(e.user_id, e.item_id, int(e.timestamp), np.nan if e.value is None else e.value,
                              e.event_type, e.dwell_time) for e in events if e.item_id in items],
