@@ -19,9 +19,14 @@ KEY = "read-commands-key"
 
 
 @pytest.fixture(scope="module")
-def bundle_root(tmp_path_factory, ml100k_loo):
+def fitted(ml100k_loo):
+    return EASE(l2=200.0).fit(ml100k_loo.train)
+
+
+@pytest.fixture(scope="module")
+def bundle_root(tmp_path_factory, ml100k_loo, fitted):
     root = tmp_path_factory.mktemp("bundles")
-    save_bundle(EASE(l2=200.0).fit(ml100k_loo.train), ml100k_loo.train, ml100k_loo.catalog, root)
+    save_bundle(fitted, ml100k_loo.train, ml100k_loo.catalog, root)
     return root
 
 
@@ -83,3 +88,36 @@ def test_unknown_ids_are_clear_errors(run_main, bundle_root):
     assert code == 2 and "Unknown user 'nobody'" in output
     code, output = run_main("similar", "--item", "no-such-item", "--model-dir", str(bundle_root))
     assert code == 2 and "Unknown item id" in output
+
+
+def test_read_commands_include_what_the_service_received(run_main, tmp_path, ml100k_loo, fitted, no_fit):
+    """After live feedback and a new item, the CLI reads the service's store beside the bundles
+    and answers as the service does; --feedback-db none reads the bundle alone."""
+    root = tmp_path / "bundles"
+    save_bundle(fitted, ml100k_loo.train, ml100k_loo.catalog, root)
+    bundle_only = read_json(run_main, "recommend", "--user", "1", "-k", "10", "--model-dir", str(root))
+    settings = ServiceSettings(bundle_path=root, feedback_db=root / "feedback.sqlite",
+                               api_keys=ApiKeys.from_sources(KEY))
+    with TestClient(create_app(settings), headers={"X-API-Key": KEY}) as service:
+        top = bundle_only["items"][0]["item_id"]
+        fields = {k: v for k, v in ml100k_loo.catalog.raw.loc[top].items() if isinstance(v, str) and v}
+        assert service.post("/items", json={"item_id": "new-1", "fields": fields}).status_code == 200
+        events = [{"user_id": "1", "item_id": item["item_id"], "timestamp": 900_000_000 + n}
+                  for n, item in enumerate(bundle_only["items"][:3])]
+        assert service.post("/feedback", json={"events": events}).json()["applied"] == 3
+        live = service.get("/recommend/1?k=10").json()
+        similar = service.get("/similar/new-1?k=5").json()
+
+    code, output = run_main("recommend", "--user", "1", "-k", "10", "--json", "--model-dir", str(root))
+    assert code == 0 and "3 event(s), 1 item(s) added live" in output
+    answer = json.JSONDecoder().raw_decode(output[output.index("{"):])[0]
+    assert items(answer) == items(live) != items(bundle_only)
+    assert "new-1" in [i["item_id"] for i in answer["items"]]  # its text reads like the user's former top item
+    assert items(read_json(run_main, "similar", "--item", "new-1", "-k", "5", "--model-dir", str(root))) == \
+        items(similar)
+    alone = read_json(run_main, "recommend", "--user", "1", "-k", "10", "--feedback-db", "none",
+                      "--model-dir", str(root))
+    assert items(alone) == items(bundle_only)
+    code, output = run_main("recommend", "--user", "1", "--feedback-db", str(tmp_path / "missing.sqlite"),
+                            "--model-dir", str(root))
+    assert code != 0 and "is not a file" in output and "'none'" in output

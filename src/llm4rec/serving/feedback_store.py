@@ -80,6 +80,13 @@ CREATE TABLE IF NOT EXISTS stream_reviews (
 INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
+def deployment_store(bundle: Path) -> Path:
+    """Where a deployment's feedback lives unless told otherwise: beside its model folders
+    (ROOT/feedback.sqlite for the bundle ROOT/NAME/VERSION), so `serve`, `retrain` and the read
+    commands find the same store."""
+    return bundle.parent.parent / "feedback.sqlite"
+
+
 class FeedbackStore:
     """Append-only event store; `append` returns only after the events are on disk."""
 

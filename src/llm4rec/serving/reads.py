@@ -127,6 +127,12 @@ class ServedModel:
                                                              if live else "") + ".")
         return items.indices(item_ids)
 
+    def title(self, item_id: str) -> str:
+        """The title of a catalogue item or one added live; UnknownIdError for any other id."""
+        if self.live is not None and item_id in self.live.ids:
+            return str(self.titles[len(self.bundle.interactions.items) + self.live.ids.index(item_id)])
+        return str(self.titles[self.item_index([item_id])[0]])
+
     def liked_index(self, item_ids: list[str]) -> tuple[np.ndarray, set[int]]:
         """(catalogue indices, live positions) of the items a visitor liked."""
         live = [i for i in item_ids if self.live is not None and i in self.live.ids]

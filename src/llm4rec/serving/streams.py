@@ -9,8 +9,11 @@ held then and released later has earlier events the bundle does not hold, found 
 
 from __future__ import annotations
 
+from llm4rec.ranking.online import OnlineReranker
+from llm4rec.retrieval.two_stage import TWO_STAGE_FROM
 from llm4rec.serving.bundle import STORE_SEQ, Bundle
 from llm4rec.serving.feedback_store import Event, FeedbackStore
+from llm4rec.serving.reads import ServedModel
 
 
 def held_streams(store: FeedbackStore) -> dict[str, str]:
@@ -34,3 +37,11 @@ def missing_events(bundle: Bundle, store: FeedbackStore, user_id: str | None = N
         earlier = [e for e in earlier if (e.user_id, e.item_id, int(e.timestamp)) not in held_in_bundle]
     later = [e for e in store.events(user_id, after=seq) if reviews.get(e.user_id, ("",))[0] != "held"]
     return earlier + later
+
+
+def live_model(bundle: Bundle, store: FeedbackStore, reranker: OnlineReranker | None = None,
+               two_stage_from: int = TWO_STAGE_FROM) -> ServedModel:
+    """The bundle as the service answers from it: the items added live placed and the stored
+    feedback it lacks replayed (held streams left out). The service and the read commands both
+    build it here, so they give the same answers."""
+    return ServedModel.build(bundle, missing_events(bundle, store), reranker, store.new_items(), two_stage_from)
