@@ -15,6 +15,7 @@ from llm4rec.models.registry import model_class
 from llm4rec.progress import track
 
 SELECTION_METRIC = "NDCG@10"
+PAST_EDGE_STEPS = 2  # settings tried past a grid's edge per open-ended parameter, at most (a fit each)
 
 
 @dataclass
@@ -30,6 +31,18 @@ class ModelResult:
     test_evaluation: Evaluation
     model: Recommender
     tuning: list[dict[str, Any]] = field(default_factory=list)
+
+    def past_edge(self) -> list[str]:
+        """The settings tuned past the grid's edge, said plainly ("text_weight 33.3: chosen")."""
+        return [f"{entry['past_edge']} {entry['params'][entry['past_edge']]:g}: "
+                + ("chosen" if entry["params"] == self.params_tried_best() else "not better on valid")
+                for entry in self.tuning if "past_edge" in entry]
+
+    def params_tried_best(self) -> dict[str, Any]:
+        """The tried settings valid chose (as tried, before the model filled in its defaults)."""
+        best = max(self.tuning, key=lambda entry: entry[SELECTION_METRIC] if entry[SELECTION_METRIC] is not None
+                   else float("-inf"), default=None)
+        return {} if best is None else best["params"]
 
     def contract(self) -> dict[str, Any]:
         """The JSON shape the maintainers' scripts read: test, valid, params, fit_seconds."""
@@ -61,6 +74,19 @@ def seed_spread(name: str, params: dict[str, Any], split: Split, seeds: int,
     return out
 
 
+def edge_step(grid: list[dict[str, Any]], best: dict[str, Any], setting: str) -> float | None:
+    """When `best` chose the largest (smallest) value of `setting` in `grid`, the factor of one
+    more step outward (the ratio of the grid's two outermost values), else None: a chosen value
+    on the edge says the good region may lie beyond it."""
+    values = sorted({p[setting] for p in grid if type(p.get(setting)) in (int, float)})
+    value = best.get(setting)
+    if len(values) < 2 or value is None or values[0] <= 0 and value == values[0]:
+        return None
+    if value == values[-1]:
+        return values[-1] / values[-2] if values[-2] > 0 else 10.0
+    return values[0] / values[1] if value == values[0] else None
+
+
 def tune_and_test(
     name: str,
     split: Split,
@@ -71,8 +97,9 @@ def tune_and_test(
     ray: str | None = None,
 ) -> ModelResult:
     """Pick settings from `grid` (the model's own search space by default) by `metric` on
-    valid, then refit on train+valid and evaluate on test; with `ray` (a cluster address or
-    'auto') the full-ranking evaluations run as Ray tasks."""
+    valid, past the grid's edge for the model's open-ended settings (see `edge_step`); then
+    refit on train+valid and evaluate on test. With `ray` (a cluster address or 'auto') the
+    full-ranking evaluations run as Ray tasks."""
     cls = model_class(name)
     grid = grid if grid is not None else cls.search_space()
     valid_cases = EvalCases.build(split.train, split.valid)
@@ -82,11 +109,25 @@ def tune_and_test(
     tuning: list[dict[str, Any]] = []
     best, best_valid = grid[0], {}
     cache = FitCache(cls.fit_cache_entries)  # this run's shared sub-fits, dropped with it
-    for params in track(grid, f"tuning {name}", enabled=progress and len(grid) > 1):
+
+    def on_valid(params: dict[str, Any]) -> dict[str, float]:
         model = cls(**params).fit(split.train, split.catalog, cache)
-        figures = evaluate(model, valid_cases, ks, ray=ray).summary if len(valid_cases) else {}
+        return evaluate(model, valid_cases, ks, ray=ray).summary if len(valid_cases) else {}
+
+    for params in track(grid, f"tuning {name}", enabled=progress and len(grid) > 1):
+        figures = on_valid(params)
         tuning.append({"params": params, metric: figures.get(metric)})
         if len(tuning) == 1 or figures[metric] > best_valid[metric]:
+            best, best_valid = params, figures
+    for setting in cls.open_ended if len(valid_cases) else ():
+        step = edge_step(grid, best, setting)
+        for _ in range(PAST_EDGE_STEPS if step is not None else 0):
+            value = best[setting] * step
+            params = best | {setting: round(value) if isinstance(best[setting], int) else float(f"{value:.4g}")}
+            figures = on_valid(params)
+            tuning.append({"params": params, metric: figures.get(metric), "past_edge": setting})
+            if figures[metric] <= best_valid[metric]:
+                break
             best, best_valid = params, figures
     tuning_seconds = time.perf_counter() - started
     train_valid = split.train_valid()

@@ -65,6 +65,10 @@ def markdown_report(results: list[ModelResult], split: Split, command: str, extr
         rows.append([r.name, *(f"{r.test[c]:.4f}" for c in columns), f"{r.fit_seconds:.1f}",
                      ", ".join(f"{k}={v}" for k, v in r.params.items()) or "-"])
     lines += _table(rows)
+    past_edge = [f"- {r.name}: " + "; ".join(r.past_edge()) for r in results if r.past_edge()]
+    if past_edge:
+        lines += ["", "Chosen on the edge of a grid, these settings were tried one step further out, on valid:", "",
+                  *past_edge]
     lines += ["", "## 95 % bootstrap intervals (test, resampling users)", ""]
     rows = [["model", *HEADLINE]]
     for r in results:

@@ -35,6 +35,8 @@ class EASE(Recommender):
     reads_weights = True
     Config = EASEConfig
 
+    open_ended = ("l2",)
+
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
         return [{"l2": l2} for l2 in (20.0, 50.0, 150.0, 400.0, 1000.0, 3000.0)]

@@ -44,6 +44,8 @@ class HybridBlend(Recommender):
     reads_text = encodes_text = True
     Config = HybridConfig
 
+    open_ended = ("l2", "text_weight", "half_life")
+
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
         # l2 outermost: consecutive settings share one EASE fit through the tuning run's FitCache.

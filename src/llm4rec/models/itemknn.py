@@ -43,6 +43,8 @@ class ItemKNN(Recommender):
     reads_weights = True
     Config = ItemKNNConfig
 
+    open_ended = ("k", "shrink")
+
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
         return [{"k": k, "shrink": s} for k in (50, 100, 200, 400) for s in (0.0, 10.0, 100.0)]
