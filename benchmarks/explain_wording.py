@@ -3,10 +3,11 @@ an independent checker finds in what was kept (and in what was rejected), latenc
 
 EASE fitted on ml-100k-loo's train part explains the top 3 of a seeded sample of users; each
 template sentence is reworded by the model (default: SmolLM2-135M-Instruct Q4_1 through
-transformers, torch on 2 threads) and kept only if the claim check (`explain.wording`) finds
-nothing outside the evidence. The independent checker works another way: it extracts what a
-sentence names (capitalised names and titles, numbers and years, catalogue categories) and asks
-that each occur in the evidence record; it never reads the check's word list.
+transformers, torch on 2 threads; guided as `llm4rec explain --llm` guides it, opening on the
+recommended title and decoding only the record's tokens, unless --unguided) and kept only if
+the claim check (`explain.wording`) finds nothing outside the evidence. The independent checker
+works another way: it extracts what a sentence names (capitalised names and titles, numbers and
+years, catalogue categories) and asks that each occur in the evidence record; it never reads the check's word list.
 
     python benchmarks/explain_wording.py --out benchmarks/results/explain_wording.json
 """
@@ -26,7 +27,7 @@ import torch
 
 from llm4rec.data.split_dir import read_split_dir
 from llm4rec.explain.evidence import explain
-from llm4rec.explain.wording import SYSTEM, TitleCheck, language_model, prompt
+from llm4rec.explain.wording import SYSTEM, TitleCheck, language_model, opening, prompt
 from llm4rec.models.ease import EASE
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -46,6 +47,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--llm", default=None, help="model folder, .gguf file or OpenAI-compatible URL")
+    parser.add_argument("--unguided", action="store_true",
+                        help="no opening and no constrained decoding (how the model writes unaided)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/explain_wording.json"))
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -63,7 +66,8 @@ def main() -> None:
         for evidence in explain(model, histories[user], items, train, catalog):
             message, allowed = prompt(evidence, train.items, catalog)
             started = time.perf_counter()
-            text = language.complete(SYSTEM, message)
+            text = (language.complete(SYSTEM, message) if args.unguided
+                    else language.complete(SYSTEM, message, opening(allowed), vocabulary=message))
             problems = check.problems(text, allowed, evidence.attributes, record=message) if text else ["empty"]
             seconds.append(time.perf_counter() - started)
             row = {"reply": text, "record": message, "problems": problems,
@@ -72,6 +76,7 @@ def main() -> None:
     generated = len(kept) + len(rejected)
     reasons = Counter(p.split(":")[0] for row in rejected for p in row["problems"])
     result = {"command": "python " + " ".join(sys.argv), "model": args.llm or "SmolLM2-135M-Instruct.Q4_1.gguf",
+              "guided": not args.unguided,
               "load_seconds": round(load_seconds, 1), "generated": generated, "passed": len(kept),
               "pass_share": round(len(kept) / generated, 4),
               "kept_with_unsupported_claims_independent": sum(bool(r["independent_unsupported"]) for r in kept),

