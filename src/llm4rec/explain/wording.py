@@ -164,13 +164,22 @@ class TitleCheck:
         `attributes`, and, given the evidence `record`, any word that is neither in the record
         nor in the frame of a recommendation (`FRAME_WORDS`): years, names, themes and praise
         the record does not hold."""
-        found = []
-        words = _words(text)
-        named_categories = sorted(self.categories - {_normal(a) for a in attributes})
-        found += [f"category not in the evidence: {c}" for c in named_categories if c in words]
-        allowed_forms = {_normal(t) for t in allowed} | {_normal(article_first(t)) for t in allowed}
-        lowered = f" {_normal(text)} "
         recommended = {_normal(allowed[0]), _normal(article_first(allowed[0]))}
+        named = [] if any(form in f" {_normal(text)} " for form in recommended) else [
+            "the recommended title is not named"]
+        return named + self.unsupported(text, allowed, attributes, record, FRAME_WORDS)
+
+    def unsupported(self, text: str, titles: list[str], attributes: list[str], record: str | None,
+                    frame: frozenset[str]) -> list[str]:
+        """A category not in `attributes`, a catalogue or quoted title not in `titles`, a title
+        or a run of words said twice, and (given `record`) any word neither in the record nor
+        in `frame`."""
+        found = []
+        said = words(text)
+        named_categories = sorted(self.categories - {_normal(a) for a in attributes})
+        found += [f"category not in the evidence: {c}" for c in named_categories if c in said]
+        allowed_forms = {_normal(t) for t in titles} | {_normal(article_first(t)) for t in titles}
+        lowered = f" {_normal(text)} "
         quoted = [_normal(q) for q in QUOTED.findall(text)]
         if len(quoted) != len(set(quoted)):
             found.append("a title repeated")  # looping over a title
@@ -178,20 +187,17 @@ class TitleCheck:
         runs = [tuple(sequence[i:i + REPEATED_WORDS]) for i in range(len(sequence) - REPEATED_WORDS + 1)]
         if len(runs) != len(set(runs)):
             found.append("words repeated")
-        if not any(form in lowered for form in recommended):
-            found.append("the recommended title is not named")
         named = (title for title in self.catalogue if len(title) >= MIN_UNQUOTED_TITLE
                  and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", lowered))
         # a catalogue title inside an allowed one ("Star Wars" in "Star Wars: ...") is fine
         found += [f"title not in the evidence: {t}" for t in named if not any(t in form for form in allowed_forms)]
         found += [f"title not in the evidence: {q}" for q in quoted if q not in allowed_forms]
         if record is not None:
-            unsupported = sorted(words - _words(record) - FRAME_WORDS)
-            found += [f"word the evidence does not hold: {w}" for w in unsupported]
+            found += [f"word the evidence does not hold: {w}" for w in sorted(said - words(record) - frame)]
         return found
 
 
-def _words(text: str) -> set[str]:
+def words(text: str) -> set[str]:
     """Lowercased word tokens, hyphenated ones also split ("sci-fi", "sci", "fi")."""
     tokens = re.findall(r"[\w'-]+", text.lower())
     return {t.strip("'-") for t in tokens} | {part for t in tokens for part in t.split("-")} - {""}

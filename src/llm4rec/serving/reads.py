@@ -318,15 +318,20 @@ class ServedModel:
                                               str(neighbour), bundle.catalog, language)
         return explained | {"recommendations": [entries[i] for i in item_ids]}
 
-    def profile(self, user_id: str, language: str = "en") -> dict[str, Any]:
-        """The readable profile of a user's current history, with its plain-language summary."""
+    def profile(self, user_id: str, language: str = "en", wording: Callable | None = None) -> dict[str, Any]:
+        """The readable profile of a user's current history, with its plain-language summary
+        (`wording`, a profiles.wording.CheckedProfile, may rewrite it; "written_by" says who did)."""
         from llm4rec.profiles.ratings import history_ratings, liked_mask, rating_scale_top
         from llm4rec.profiles.summary import describe, readable_profile
 
         history, interactions = self.user_history(user_id), self.bundle.interactions
         liked = liked_mask(history_ratings(interactions, user_id, history), rating_scale_top(interactions))
         profile = readable_profile(history, interactions.items, self.bundle.catalog, liked=liked)
-        return {"user_id": user_id, "summary": describe(profile, language), "profile": profile}
+        summary, written = describe(profile, language), False
+        if wording is not None:
+            summary, written = wording(profile, summary)
+        return {"user_id": user_id, "summary": summary, "written_by": "language model" if written else "template",
+                "profile": profile}
 
     def unknown_event_types(self, events: list[Event]) -> list[str]:
         """Event types the bundle's feedback weights do not list (the defaults when it was not mined)."""

@@ -170,4 +170,5 @@ class Reloaded(BaseModel):
 class UserProfile(BaseModel):
     user_id: str
     summary: str = Field(description="The profile in plain language")
+    written_by: str = Field(description="'template', or 'language model' when a checked model wrote the summary")
     profile: dict[str, Any] = Field(description="Top categories with weights, recent shift, era, keywords")
