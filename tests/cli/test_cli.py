@@ -88,3 +88,14 @@ def test_seeds_report_the_spread_over_training_seeds(shared_data, tmp_path):
     low, high = figures["ci95_over_seeds"]
     assert len(figures["values"]) == 2 and low <= figures["mean"] <= high
     assert "als over 2 seeds" in result.output
+
+
+def test_the_quickstart_says_the_published_models_gain_with_a_paired_interval(ml100k_loo):
+    from llm4rec.cli.showcase import gains
+    from llm4rec.evaluation.protocol import tune_and_test
+
+    results = [tune_and_test("pop", ml100k_loo), tune_and_test("ease", ml100k_loo, grid=[{"l2": 150.0}])]
+    line, = gains(results, references=("pop", "sasrec"))  # no sasrec in this run: one line
+    assert line.startswith("[bold]ease[/] (best on valid)") and "vs pop" in line and "paired 95 % interval" in line
+    ratio = results[1].test["NDCG@10"] / results[0].test["NDCG@10"]
+    assert f"{ratio:.2f}x" in line
