@@ -100,3 +100,27 @@ def test_the_ensembles_weights_come_from_valid_only(ml100k_loo):
     assert first.params == second.params and first.test["NDCG@10"] != second.test["NDCG@10"]
     best_valid = max(t["NDCG@10"] for t in first.tuning)
     assert first.valid["NDCG@10"] == best_valid
+
+
+def test_the_ensemble_reuses_the_members_the_run_fitted(ml100k_loo, monkeypatch):
+    """`evaluate` hands the ensemble its members as already fitted on train and on train+valid:
+    tuning its weights and refitting fit no member again, with the same figures."""
+    from llm4rec.cli.evaluation_run import fitted_members, strongest_tuned
+    from llm4rec.evaluation.protocol import tune_and_test
+    from llm4rec.models.ease import EASE
+    from llm4rec.models.ensemble import weight_grid
+    from llm4rec.models.itemknn import ItemKNN
+
+    results = [tune_and_test("ease", ml100k_loo, grid=[{"l2": 150.0}]),
+               tune_and_test("itemknn", ml100k_loo, grid=[{"k": 100, "shrink": 0.0}])]
+    members = strongest_tuned(results)
+    grid = weight_grid(members)[:3]
+    fresh = tune_and_test("ensemble", ml100k_loo, grid=grid)
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"{self.name} was fitted again")
+
+    monkeypatch.setattr(EASE, "fit", refuse)
+    monkeypatch.setattr(ItemKNN, "fit", refuse)
+    reused = tune_and_test("ensemble", ml100k_loo, grid=grid, cache=fitted_members(members, results, ml100k_loo))
+    assert reused.params == fresh.params and reused.test == fresh.test

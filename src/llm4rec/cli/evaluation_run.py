@@ -14,7 +14,8 @@ from llm4rec.data.splits import Split
 from llm4rec.errors import Llm4RecError
 from llm4rec.evaluation.protocol import ModelResult, seed_spread, tune_and_test
 from llm4rec.evaluation.report import details, markdown_report
-from llm4rec.models.ensemble import Ensemble, strongest, weight_grid
+from llm4rec.models.base import FitCache
+from llm4rec.models.ensemble import Ensemble, Member, member_key, strongest, weight_grid
 from llm4rec.models.registry import MODELS
 from llm4rec.serving.bundle import bundles_root, save_bundle
 from llm4rec.text.encoder import default_backend, encoder_name
@@ -50,10 +51,11 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
     for name in sorted(names, key=lambda n: n == Ensemble.name):  # the ensemble blends the others: last
         started = time.perf_counter()
         try:
-            grid = with_encoder(name, weighted_grid(name) if mining else None, chosen)
+            grid, cache = with_encoder(name, weighted_grid(name) if mining else None, chosen), None
             if name == Ensemble.name and len(results) > 1:  # members: the strongest tuned here, as tuned
-                grid = weight_grid(strongest([(r.name, r.params, r.valid.get("NDCG@10", 0.0)) for r in results]))
-            result = tune_and_test(name, split, grid=grid, progress=True, ray=ray)
+                members = strongest_tuned(results)
+                grid, cache = weight_grid(members), fitted_members(members, results, split)
+            result = tune_and_test(name, split, grid=grid, progress=True, ray=ray, cache=cache)
         except Llm4RecError as error:
             if not skip_failing:
                 raise
@@ -62,6 +64,10 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
         console.print(f"  {name}: test NDCG@10 {result.test['NDCG@10']:.4f}, HR@10 {result.test['HR@10']:.4f} "
                       f"({time.perf_counter() - started:.1f} s with tuning)")
         results.append(result)
+        ensemble_candidates = {m.model for m in strongest_tuned(results)}
+        for earlier in results:  # only the strongest few may become members: the others' train fits go
+            if earlier.name not in ensemble_candidates:
+                earlier.tuned_model = None
     encoder = encoder_name(chosen) if any(MODELS[r.name].encodes_text for r in results) else None
     if not results:
         fail("no model could run on this data; see the notes above")
@@ -89,6 +95,24 @@ def run_evaluation(source: str, names: list[str], out: Path, protocol: str, skip
     console.print("chosen on valid: " + "; ".join(settings_lines(results)))
     console.print(f"wrote {out}, {out.with_suffix('.details.json')} and {report_path}")
     return split, results
+
+
+def strongest_tuned(results: list[ModelResult]) -> list[Member]:
+    """The ensemble's members: the strongest models tuned so far, by valid NDCG@10, as tuned."""
+    return strongest([(r.name, r.params, r.valid.get("NDCG@10", 0.0)) for r in results])
+
+
+def fitted_members(members: list[Member], results: list[ModelResult], split: Split) -> FitCache:
+    """The ensemble members as this run already fitted them (chosen settings on train while
+    tuning, and refitted on train+valid), keyed as the ensemble looks them up."""
+    cache = FitCache(keep=2 * len(members) + Ensemble.fit_cache_entries)
+    train, train_valid = split.train.fingerprint(), split.train_valid().fingerprint()
+    for member in members:
+        result = next(r for r in results if r.name == member.model)
+        if result.tuned_model is not None:
+            cache.get_or_fit(member_key(member, train), lambda result=result: result.tuned_model)
+        cache.get_or_fit(member_key(member, train_valid), lambda result=result: result.model)
+    return cache
 
 
 def publish_best(results: list[ModelResult], split: Split, root: Path | None = None) -> Path:

@@ -31,6 +31,7 @@ class ModelResult:
     test_evaluation: Evaluation
     model: Recommender
     tuning: list[dict[str, Any]] = field(default_factory=list)
+    tuned_model: Recommender | None = None  # the chosen settings fitted on train while tuning (for an ensemble)
 
     def past_edge(self) -> list[str]:
         """The settings tuned past the grid's edge, said plainly ("text_weight 33.3: chosen")."""
@@ -95,11 +96,13 @@ def tune_and_test(
     metric: str = SELECTION_METRIC,
     progress: bool = False,
     ray: str | None = None,
+    cache: FitCache | None = None,
 ) -> ModelResult:
     """Pick settings from `grid` (the model's own search space by default) by `metric` on
     valid, past the grid's edge for the model's open-ended settings (see `edge_step`); then
     refit on train+valid and evaluate on test. With `ray` (a cluster address or 'auto') the
-    full-ranking evaluations run as Ray tasks."""
+    full-ranking evaluations run as Ray tasks. `cache` (default: a fresh one) shares sub-fits
+    between the settings and with the refit."""
     cls = model_class(name)
     grid = grid if grid is not None else cls.search_space()
     valid_cases = EvalCases.build(split.train, split.valid)
@@ -107,33 +110,33 @@ def tune_and_test(
     if not len(valid_cases):
         grid = grid[:1]  # nothing to tune on: the first (default) setting, still evaluated
     tuning: list[dict[str, Any]] = []
-    best, best_valid = grid[0], {}
-    cache = FitCache(cls.fit_cache_entries)  # this run's shared sub-fits, dropped with it
+    best, best_valid, best_model = grid[0], {}, None
+    cache = cache if cache is not None else FitCache(cls.fit_cache_entries)  # this run's sub-fits, dropped with it
 
-    def on_valid(params: dict[str, Any]) -> dict[str, float]:
+    def on_valid(params: dict[str, Any]) -> tuple[dict[str, float], Recommender]:
         model = cls(**params).fit(split.train, split.catalog, cache)
-        return evaluate(model, valid_cases, ks, ray=ray).summary if len(valid_cases) else {}
+        return (evaluate(model, valid_cases, ks, ray=ray).summary if len(valid_cases) else {}), model
 
     for params in track(grid, f"tuning {name}", enabled=progress and len(grid) > 1):
-        figures = on_valid(params)
+        figures, model = on_valid(params)
         tuning.append({"params": params, metric: figures.get(metric)})
         if len(tuning) == 1 or figures[metric] > best_valid[metric]:
-            best, best_valid = params, figures
+            best, best_valid, best_model = params, figures, model
     for setting in cls.open_ended if len(valid_cases) else ():
         step = edge_step(grid, best, setting)
         for _ in range(PAST_EDGE_STEPS if step is not None else 0):
             value = best[setting] * step
             params = best | {setting: round(value) if isinstance(best[setting], int) else float(f"{value:.4g}")}
-            figures = on_valid(params)
+            figures, model = on_valid(params)
             tuning.append({"params": params, metric: figures.get(metric), "past_edge": setting})
             if figures[metric] <= best_valid[metric]:
                 break
-            best, best_valid = params, figures
+            best, best_valid, best_model = params, figures, model
     tuning_seconds = time.perf_counter() - started
     train_valid = split.train_valid()
     fit_start = time.perf_counter()
-    final = cls(**best).fit(train_valid, split.catalog)
+    final = cls(**best).fit(train_valid, split.catalog, cache)
     fit_seconds = time.perf_counter() - fit_start
     test = evaluate(final, EvalCases.build(train_valid, split.test), ks, progress, ray)
     return ModelResult(name, final.params, best_valid, test.summary, fit_seconds,
-                       tuning_seconds, test, final, tuning)
+                       tuning_seconds, test, final, tuning, best_model)

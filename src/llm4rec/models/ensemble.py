@@ -3,7 +3,8 @@
 The hybrid blend generalised to any members. `llm4rec evaluate` builds its grid from the models it
 has just tuned (the strongest few by valid NDCG@10, each with the settings it chose) and tunes the
 weights on valid like any other setting; the members are fitted once per tuning run (the run's
-FitCache), not once per weight.
+FitCache, keyed by `member_key`), not once per weight, and `evaluate` hands it the members it has
+already fitted, on train and on train+valid, so the ensemble fits nothing again.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def strongest(tuned: Sequence[tuple[str, dict[str, Any], float]], top: int = 3) 
     return [Member(model=name, params=params) for name, params, _ in ranked]
 
 
+def member_key(member: Member, data_fingerprint: str) -> tuple:
+    """How a fitted member is found in a FitCache: its model, settings and training data."""
+    return ("member", member.model, json.dumps(member.params, sort_keys=True, default=str), data_fingerprint)
+
+
 def weight_grid(members: list[Member]) -> list[dict[str, Any]]:
     """Every weighting of `members` from WEIGHTS, the first member's weight fixed at 1."""
     grid = []
@@ -68,12 +74,12 @@ class Ensemble(Recommender):
         from llm4rec.models.registry import create_model
 
         self.members_ = []
+        data = interactions.fingerprint() if cache is not None else ""
         for member in self._active():
             def fit(member: Member = member) -> Recommender:
                 return create_model(member.model, **member.params).fit(interactions, catalog)
 
-            key = ("member", member.model, json.dumps(member.params, sort_keys=True), id(interactions))
-            self.members_.append(fit() if cache is None else cache.get_or_fit(key, fit))
+            self.members_.append(fit() if cache is None else cache.get_or_fit(member_key(member, data), fit))
         self.n_items_ = interactions.n_items
         return self
 
