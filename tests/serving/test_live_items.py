@@ -105,3 +105,21 @@ def test_a_conversation_can_refine_from_an_item_added_live(settings, auth, ml100
     assert conversation.turn("why #1?").message.startswith(copy_of(ml100k_loo, "50")["title"])
     assert "new-1" not in conversation.turn("more like the first one").ranked.item_ids
     assert conversation.turn("newer").ranked is not None
+
+
+def test_with_items_added_live_the_catalogue_is_scored_once_per_request(settings, auth, ml100k_loo, monkeypatch):
+    with TestClient(create_app(settings), headers=auth) as client:
+        client.post("/items", json={"item_id": "new-1", "fields": copy_of(ml100k_loo, "50")})
+    served = Engine(settings.bundle_path, FeedbackStore(settings.feedback_db)).served
+    model, history = served.bundle.model, served.user_history(USER)
+    expected_items, expected_scores = model.recommend([history], 10)  # the catalogue's top 10, as before
+    live_score = served.live.placement.scores(model.score([history]))[0][0]
+    calls = []
+    score = type(model).score
+    monkeypatch.setattr(type(model), "score", lambda self, *a, **kw: calls.append(1) or score(self, *a, **kw))
+    ranked = served.recommend_user(USER, 11)
+    assert len(calls) == 1
+    merged = sorted([*zip(expected_scores[0], served.item_ids[expected_items[0]], strict=True), (live_score, "new-1")],
+                    key=lambda pair: -pair[0])
+    assert ranked.item_ids == [item for _, item in merged][:11]
+    assert np.allclose(ranked.scores, [round(float(s), 6) for s, _ in merged][:11])

@@ -84,6 +84,7 @@ class Recommender(ABC):
     reads_weights: ClassVar[bool] = False  # it can learn from confidence weights (takes `weighted`)
     seeded: ClassVar[bool] = False  # its fit draws random numbers from a `seed` setting (evaluate --seeds)
     fit_cache_entries: ClassVar[int] = 1  # sub-fits a tuning run keeps for this model (see FitCache)
+    ranks_by_scores: ClassVar[bool] = True  # recommend() is the top of score(); False: it searches otherwise
     open_ended: ClassVar[tuple[str, ...]] = ()  # positive numeric settings tuning may try past the grid's edge
     learns_from_users: ClassVar[bool] = True  # its learned arrays depend on training users (forgetting refits)
     Config: ClassVar[type[ModelConfig]] = ModelConfig

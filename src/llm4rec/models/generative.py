@@ -109,6 +109,7 @@ class GenerativeRecommender(SequentialRecommender):
     name = "generative"
     reads_text = encodes_text = reads_weights = True
     seeded = True
+    ranks_by_scores = False  # recommend() is beam search over the codes; score() the exact likelihoods
     Config = GenerativeConfig
 
     @classmethod

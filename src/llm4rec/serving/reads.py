@@ -164,34 +164,37 @@ class ServedModel:
     def recommend_user(self, user_id: str, k: int) -> Ranked:
         """Top k for a known user from their latest history."""
         history, users = self.user_history(user_id), self.fitted_user(user_id)
-        items, scores = self.top(history, k, users)
-        return self.ranked(*self._with_live(history, users, items, scores, k, self.live_seen.get(user_id, set())))
+        return self.ranked(*self.top(history, k, users, self.live_seen.get(user_id, set())))
 
     def recommend_items(self, item_ids: list[str], k: int) -> Ranked:
         """Top k for a visitor who liked `item_ids` (oldest first)."""
         history, live = self.liked_index(item_ids)
-        items, scores = self.top(history, k, None)
-        return self.ranked(*self._with_live(history, None, items, scores, k, live))
+        return self.ranked(*self.top(history, k, None, live))
 
-    def top(self, history: np.ndarray, k: int, users: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """The model's top k (items, scores) of the catalogue after `history`, seen items left out:
-        in two stages for a large catalogue, else by scoring every item."""
+    def top(self, history: np.ndarray, k: int, users: np.ndarray | None,
+            seen_live: set[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The model's top k (items, scores) after `history`, seen items left out: in two stages
+        for a large catalogue, else by scoring every item. Given `seen_live` (the items added
+        live this history has met, left out too) the items added live are merged in, placed from
+        the same scores when the model ranks by them (scored once, not twice)."""
+        model, row = self.bundle.model, None
         if self.retriever is not None:
             items, scores = self.retriever.recommend([history], k, users=users)
+        elif self.live is not None and seen_live is not None and model.ranks_by_scores:
+            row = model.score([history], users=users)[0]
+            masked = row.copy()
+            masked[np.asarray(history, dtype=np.int64)] = -np.inf
+            items, scores = top_k(masked[None, :], k)
         else:
-            items, scores = self.bundle.model.recommend([history], k, users=users)
-        return items[0], scores[0]
-
-    def _with_live(self, history: np.ndarray, users: np.ndarray | None, items: np.ndarray, scores: np.ndarray,
-                   k: int, seen: set[int]) -> tuple[np.ndarray, np.ndarray]:
-        """The model's top k merged with the items added live, scored by their placement."""
-        if self.live is None:
-            return items, scores
-        live = self._live_scores(history, users)
-        live[list(seen)] = -np.inf
-        candidates = np.concatenate([items, len(self.bundle.interactions.items) + np.arange(len(live))])
-        order = np.argsort(-np.concatenate([scores, live]), kind="stable")[:k]
-        return candidates[order], np.concatenate([scores, live])[order]
+            items, scores = model.recommend([history], k, users=users)
+        if self.live is None or seen_live is None:
+            return items[0], scores[0]
+        live = self._live_scores(history, users, row)
+        live[list(seen_live)] = -np.inf
+        candidates = np.concatenate([items[0], len(self.bundle.interactions.items) + np.arange(len(live))])
+        merged = np.concatenate([scores[0], live])
+        order = np.argsort(-merged, kind="stable")[:k]
+        return candidates[order], merged[order]
 
     def _live_scores(self, history: np.ndarray, users: np.ndarray | None,
                      model_scores: np.ndarray | None = None) -> np.ndarray:
