@@ -3,7 +3,10 @@ real entry point run in-process."""
 
 from __future__ import annotations
 
+import json
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -68,3 +71,27 @@ def run_main(capsys):
         return code, captured.out + captured.err
 
     return run
+
+
+@pytest.fixture
+def stub_endpoint():
+    """An OpenAI-compatible chat endpoint on loopback answering whatever `replies` holds."""
+    replies, prompts = [], []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            prompts.append(body["messages"][1]["content"])
+            answer = json.dumps({"choices": [{"message": {"role": "assistant", "content": replies.pop(0)}}]})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(answer.encode())
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/v1", replies, prompts
+    server.shutdown()

@@ -121,3 +121,20 @@ def test_read_commands_include_what_the_service_received(run_main, tmp_path, ml1
     code, output = run_main("recommend", "--user", "1", "--feedback-db", str(tmp_path / "missing.sqlite"),
                             "--model-dir", str(root))
     assert code != 0 and "is not a file" in output and "'none'" in output
+
+
+def test_profile_written_by_a_language_model_is_checked(run_main, bundle_root, stub_endpoint, no_fit):
+    """`profile --llm URL`: a faithful reply replaces the summary and says so; one that turns a
+    fact keeps the template; Chinese keeps the template with a note."""
+    url, replies, _ = stub_endpoint
+    where = ("--model-dir", str(bundle_root))
+    template = read_json(run_main, "profile", "--user", "1", *where)
+    assert template["written_by"] == "template"
+    main_theme = template["profile"]["top_genres"][0]["value"]
+    replies += [f"This user mostly enjoys {main_theme}.", f"This user is less keen on {main_theme}."]
+    written = read_json(run_main, "profile", "--user", "1", "--llm", url, *where)
+    assert written["written_by"] == "language model" and written["summary"] == f"This user mostly enjoys {main_theme}."
+    turned = read_json(run_main, "profile", "--user", "1", "--llm", url, *where)
+    assert turned["written_by"] == "template" and turned["summary"] == template["summary"]
+    code, output = run_main("profile", "--user", "1", "--llm", url, "--language", "zh", *where)
+    assert code == 0 and "English only" in output and not replies

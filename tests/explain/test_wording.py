@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 
 from llm4rec.explain.evidence import Evidence
@@ -26,30 +22,6 @@ def star_wars_evidence(ml100k_loo):
     items = ml100k_loo.train.items
     return Evidence(item=items.index("181"), score=1.0, history_items=[items.index("50"), items.index("172")],
                     contributions=[0.5, 0.2], attributes=["Sci-Fi"], interactions=507, popularity_percentile=0.99)
-
-
-@pytest.fixture
-def stub_endpoint():
-    """An OpenAI-compatible chat endpoint on loopback answering whatever `replies` holds."""
-    replies, prompts = [], []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            prompts.append(body["messages"][1]["content"])
-            answer = json.dumps({"choices": [{"message": {"role": "assistant", "content": replies.pop(0)}}]})
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(answer.encode())
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/v1", replies, prompts
-    server.shutdown()
 
 
 def test_the_prompt_holds_only_the_evidence(star_wars_evidence, ml100k_loo):
