@@ -22,8 +22,7 @@ from __future__ import annotations
 import json
 import resource
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +38,7 @@ from llm4rec.evaluation.ranking import EvalCases, evaluate
 from llm4rec.extras import require
 from llm4rec.profiles.vectors import recency_weights
 from llm4rec.progress import track
+from llm4rec.reproducible import deterministic_torch
 from llm4rec.text.heads import ResidualHead
 from llm4rec.text.tuned import (
     MANIFEST,
@@ -254,19 +254,6 @@ def text_model_ndcg(item_vectors: np.ndarray, cases: EvalCases, half_life: float
     from llm4rec.models.text_content import TextContent
 
     return evaluate(TextContent.from_vectors(item_vectors, half_life), cases, ks=(10,)).summary["NDCG@10"]
-
-
-@contextmanager
-def deterministic_torch() -> Iterator[None]:
-    """Torch's deterministic kernels for the duration: the backward pass of gathering item
-    vectors by index accumulates in parallel otherwise, and two runs with the same seed
-    drifted apart from the first epoch (ml-100k valid NDCG@10 0.097 vs 0.105)."""
-    before = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(before)
 
 
 def finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | None, out: Path,

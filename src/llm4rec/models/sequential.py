@@ -20,6 +20,7 @@ from llm4rec.models.base import FitCache, ModelConfig, Recommender
 from llm4rec.models.item_features import side_features, text_vectors
 from llm4rec.models.negatives import NegativeSampler, Strategy
 from llm4rec.progress import track
+from llm4rec.reproducible import deterministic_torch
 
 FULL_SOFTMAX_ITEMS = 20_000  # beyond this the (batch x positions x items) logits get too big
 AUTO_NEGATIVES = 2048
@@ -179,6 +180,10 @@ class SequentialRecommender(Recommender):
 
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
             cache: FitCache | None = None) -> Self:
+        with deterministic_torch():  # the same seed, the same model
+            return self._fit(interactions, catalog)
+
+    def _fit(self, interactions: Interactions, catalog: ItemCatalog | None) -> Self:
         c = self.config
         known = interactions.item_counts() > 0
         self.known_items_ = np.flatnonzero(known) + 1  # shifted: 0 is padding

@@ -1,0 +1,22 @@
+"""Reproducible torch training: the same seed gives the same model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+
+@contextmanager
+def deterministic_torch() -> Iterator[None]:
+    """Torch's deterministic kernels for the duration: the backward pass of gathering item
+    vectors by index accumulates in parallel otherwise, and two runs with the same seed drifted
+    apart from the first epoch (fine-tuning: ml-100k valid NDCG@10 0.097 vs 0.105; SASRec: test
+    NDCG@10 0.0817, 0.0857 and 0.0975 in three runs of one split and seed)."""
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before)
