@@ -40,7 +40,7 @@ def served_model(model_dir: Path | None, feedback_db: str | None = None) -> Serv
     from llm4rec.cli.serve import resolve_served_bundle
     from llm4rec.serving.bundle import load_bundle
     from llm4rec.serving.feedback_store import FeedbackStore, deployment_store
-    from llm4rec.serving.streams import live_model, missing_events
+    from llm4rec.serving.streams import live_model
 
     path = resolve_served_bundle(model_dir)
     bundle = load_bundle(path)
@@ -54,12 +54,12 @@ def served_model(model_dir: Path | None, feedback_db: str | None = None) -> Serv
         return ServedModel.build(bundle)
     store = FeedbackStore(store_path)
     served = live_model(bundle, store)
-    events, items = len(missing_events(bundle, store)), len(store.new_items())
+    store.close()
+    events, items = served.replayed, len(served.new_items)
     if events or items:
         console.print(f"[yellow]note:[/] with what the service received since this bundle ({events:,} event(s), "
                       f"{items:,} item(s) added live) from {escape(str(store_path))}; --feedback-db none for the "
                       "bundle alone", highlight=False)
-    store.close()
     return served
 
 

@@ -76,6 +76,7 @@ class ServedModel:
     new_items: list[NewItem] = field(default_factory=list)  # added live (service), as stored
     live: LiveItems | None = None  # those the bundle does not hold, placed (see serving.live_items)
     live_seen: dict[str, set[int]] = field(default_factory=dict)  # user -> live items (positions) met
+    replayed: int = 0  # stored events applied onto the bundle's histories when built
     _query_vectors: np.ndarray | None = None  # the catalogue's text vectors, encoded on the first query
 
     @classmethod
@@ -101,7 +102,7 @@ class ServedModel:
                      reranker, retriever)
         if new_items:
             served.add_items(list(new_items))
-        served.apply(list(events))
+        served.replayed = served.apply(list(events))
         return served
 
     @property
