@@ -35,8 +35,9 @@ class ModelResult:
 
     def past_edge(self) -> list[str]:
         """The settings tuned past the grid's edge, said plainly ("text_weight 33.3: chosen")."""
+        chosen = self.params_tried_best()
         return [f"{entry['past_edge']} {entry['params'][entry['past_edge']]:g}: "
-                + ("chosen" if entry["params"] == self.params_tried_best() else "not better on valid")
+                + ("chosen" if entry["params"] == chosen else "not better on valid")
                 for entry in self.tuning if "past_edge" in entry]
 
     def params_tried_best(self) -> dict[str, Any]:
