@@ -136,7 +136,7 @@ def tune_and_test(
     tuning_seconds = time.perf_counter() - started
     train_valid = split.train_valid()
     fit_start = time.perf_counter()
-    final = cls(**best).fit(train_valid, split.catalog, cache)
+    final = cls(**(best | best_model.refit_settings())).fit(train_valid, split.catalog, cache)
     fit_seconds = time.perf_counter() - fit_start
     test = evaluate(final, EvalCases.build(train_valid, split.test), ks, progress, ray)
     return ModelResult(name, final.params, best_valid, test.summary, fit_seconds,

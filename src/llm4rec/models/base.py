@@ -124,6 +124,11 @@ class Recommender(ABC):
     def _restore(self, state: dict[str, np.ndarray]) -> None:
         """Set learned attributes from `_state`'s arrays."""
 
+    def refit_settings(self) -> dict[str, Any]:
+        """Settings this fit chose on its own that a refit on more data should keep (the epochs
+        early stopping picked); applied by the evaluation protocol's train+valid refit."""
+        return {}
+
     def is_fitted(self) -> bool:
         return hasattr(self, "n_items_")
 

@@ -40,6 +40,9 @@ class TransformerConfig(ModelConfig):
     patience: int = Field(5, ge=1, description="epochs without holdout NDCG@10 gain before stopping")
     holdout_users: int | None = Field(None, ge=1, description="users whose held-out last item decides early "
                                       "stopping (a seeded sample); None: every user with 3 events")
+    early_stopping: bool = Field(True, description="hold each history's last item out and keep the best epoch on "
+                                 "it; False: train on every item for exactly max_epochs (the refit on "
+                                 "train+valid, with the epochs early stopping chose on train)")
     weighted: bool = Field(False, description="weight each target's loss by its interaction's confidence weight "
                            "(see llm4rec.feedback), normalised to mean 1 per batch")
     seed: int = 0
@@ -191,14 +194,16 @@ class SequentialRecommender(Recommender):
         self._negative_sampler: NegativeSampler | None = None
         self._build(interactions.n_items, self._modalities(interactions, catalog), known)
         histories = interactions.histories()
-        holdout_users = np.array([u for u, h in enumerate(histories) if len(h) >= 3], dtype=np.int64)
+        holdout_users = np.array([u for u, h in enumerate(histories) if len(h) >= 3 and c.early_stopping],
+                                 dtype=np.int64)
         rng = np.random.default_rng(c.seed)
         if c.holdout_users is not None and len(holdout_users) > c.holdout_users:
             holdout_users = np.sort(rng.choice(holdout_users, c.holdout_users, replace=False))
-        if not len(holdout_users):
+        if c.early_stopping and not len(holdout_users):
             warnings.warn(f"{self.name}: no user has 3 events to hold one out, so it trains all "
                           f"{c.max_epochs} epochs without early stopping", stacklevel=2)
-        train = [h[:-1] if len(h) >= 3 else h for h in histories]
+        self.stopped_early_ = bool(len(holdout_users))
+        train = [h[:-1] if len(h) >= 3 and c.early_stopping else h for h in histories]
         windows = torch.from_numpy(_windows([h.astype(np.int64) + 1 for h in train], c.max_len))
         weights = None
         if c.weighted:
@@ -227,8 +232,14 @@ class SequentialRecommender(Recommender):
                     break
         self.net_.load_state_dict(best_state)
         self._freeze()
-        self.fit_log_ = {"epochs": self.epochs_, "holdout_ndcg10": best, "seconds": time.perf_counter() - started}
+        self.fit_log_ = {"epochs": self.epochs_, "holdout_ndcg10": best if self.stopped_early_ else None,
+                         "seconds": time.perf_counter() - started}
         return self
+
+    def refit_settings(self) -> dict[str, Any]:
+        """Refit for the epochs early stopping chose, on every item: the held-out last item of
+        each history is the newest evidence, and the epochs after the best one are not paid again."""
+        return {"max_epochs": self.epochs_, "early_stopping": False} if self.stopped_early_ else {}
 
     def _loss(self, inputs: torch.Tensor, targets: torch.Tensor, rng: np.random.Generator,
               weights: torch.Tensor | None = None) -> torch.Tensor:
