@@ -14,6 +14,7 @@ from llm4rec.models.base import Recommender
 from llm4rec.models.code_trie import CodeTrie
 from llm4rec.models.generative import GenerativeRecommender
 from llm4rec.models.semantic_ids import assign, fit_semantic_ids
+from llm4rec.models.sequential import SequentialRecommender
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,16 @@ def test_beam_search_returns_only_real_unseen_items_and_is_exact_when_wide(fitte
     wide_items, wide_scores = wide.recommend(histories, k=10)
     np.testing.assert_allclose(wide_scores, exact_scores, rtol=1e-5)
     assert (wide_items == exact_items).mean() > 0.95  # equal up to ties
+
+
+def test_early_stopping_reads_the_served_list_and_agrees_with_exact_ranks(fitted, ml100k_loo, tmp_path):
+    histories = [h for h in ml100k_loo.train.histories()[:60] if len(h) >= 3]
+    prefixes, users = [h[:-1] for h in histories], np.arange(len(histories))
+    exact = GenerativeRecommender.load(fitted.save(tmp_path / "model"))
+    exact.config = exact.config.model_copy(update={"decoding": "exact"})
+    by_exact_list = exact._holdout_ndcg(prefixes, histories, users)
+    assert by_exact_list == pytest.approx(SequentialRecommender._holdout_ndcg(exact, prefixes, histories, users))
+    assert 0 <= fitted._holdout_ndcg(prefixes, histories, users) <= 1
 
 
 def test_cli_semantic_ids_then_train_and_recommend_on_a_slice(run_main, ml100k_loo, tmp_path):
