@@ -124,6 +124,17 @@ class SASRecNet(nn.Module):
         return self.norm(x)
 
 
+def popularity_ndcg(prefixes: list[np.ndarray], targets: np.ndarray, counts: np.ndarray) -> float:
+    """NDCG@10 of each target when every item is ranked by `counts`, the prefix's items removed
+    and ties counted against the target (the rule of llm4rec.evaluation), without a users x
+    items matrix."""
+    at_least = len(counts) - np.searchsorted(np.sort(counts), counts[targets], side="left")  # target included
+    seen = np.array([np.count_nonzero(counts[np.setdiff1d(prefix, [target])] >= counts[target])
+                     for prefix, target in zip(prefixes, targets, strict=True)], dtype=np.int64)
+    ranks = at_least - seen
+    return float(np.mean(np.where(ranks <= 10, 1.0 / np.log2(ranks + 1.0), 0.0))) if len(ranks) else 0.0
+
+
 def _windows(sequences: list[np.ndarray], max_len: int) -> np.ndarray:
     """Non-overlapping windows of max_len + 1 values from the end of each sequence, left-padded
     with 0; for shifted item indices (0 is padding) inputs are [:, :-1] and targets [:, 1:],
@@ -234,7 +245,22 @@ class SequentialRecommender(Recommender):
         self._freeze()
         self.fit_log_ = {"epochs": self.epochs_, "holdout_ndcg10": best if self.stopped_early_ else None,
                          "seconds": time.perf_counter() - started}
+        if self.stopped_early_:
+            self._compare_with_popularity(best, train, histories, holdout_users)
         return self
+
+    def _compare_with_popularity(self, best: float, train: list[np.ndarray], histories: list[np.ndarray],
+                                 users: np.ndarray) -> None:
+        """Record popularity's NDCG@10 on the same held-out items, and warn when the model does no
+        better: on sparse logs without text a sequential model can collapse to recommending the
+        few most popular items, and the user should hear it from the fit, not from the test."""
+        counts = np.bincount(np.concatenate(train), minlength=self.n_items_) if train else np.zeros(self.n_items_)
+        baseline = popularity_ndcg([train[u] for u in users], np.array([histories[u][-1] for u in users]), counts)
+        self.fit_log_["popularity_holdout_ndcg10"] = baseline
+        if best <= baseline:
+            warnings.warn(f"{self.name} ranks each history's held-out last item no better than popularity does "
+                          f"(NDCG@10 {best:.4f} vs {baseline:.4f}): this data has too little order for it to learn "
+                          "from; prefer ease, itemknn or the ensemble here", stacklevel=3)
 
     def refit_settings(self) -> dict[str, Any]:
         """Refit for the epochs early stopping chose, on every item: the held-out last item of
