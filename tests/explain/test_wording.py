@@ -58,6 +58,23 @@ def test_every_word_must_be_in_the_evidence_or_the_frame_of_a_recommendation(sta
     assert check.problems(looping, allowed, ["Sci-Fi"], record) == ["words repeated"]
 
 
+def test_a_fact_said_of_the_wrong_title_falls_back(star_wars_evidence, ml100k_loo):
+    check = TitleCheck.for_catalog(ml100k_loo.catalog, ml100k_loo.train.items)
+    record, allowed = prompt(star_wars_evidence, ml100k_loo.train.items, ml100k_loo.catalog)
+    right = ('You might enjoy "Return of the Jedi" because you liked "Star Wars" and it is more popular than '
+             '99% of items.')
+    assert check.problems(right, allowed, ["Sci-Fi"], record) == []
+    assert check.passes('You might like "Return of the Jedi", a Sci-Fi film like "Star Wars".', allowed,
+                        ["Sci-Fi"], record)
+    dangling = ('You might enjoy "Return of the Jedi" because you liked "Star Wars", "The Empire Strikes Back", '
+                'more popular than 99% of items.')
+    assert check.problems(dangling, allowed, ["Sci-Fi"], record) == ["popularity not said of the recommended title"]
+    shifted = 'You might enjoy "Return of the Jedi" because "Star Wars" is more popular than 99% of items.'
+    assert "popularity not said of the recommended title" in check.problems(shifted, allowed, ["Sci-Fi"], record)
+    unmet = 'You might enjoy "Return of the Jedi" because you liked Return of the Jedi.'
+    assert "the recommended title is called liked" in check.problems(unmet, allowed, ["Sci-Fi"], record)
+
+
 def test_titles_are_matched_in_either_article_order(ml100k_loo):
     check = TitleCheck.for_catalog(ml100k_loo.catalog, ml100k_loo.train.items)
     assert check.passes("You might enjoy The Empire Strikes Back.", ["Empire Strikes Back, The"])

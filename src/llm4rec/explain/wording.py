@@ -167,7 +167,27 @@ class TitleCheck:
         recommended = {_normal(allowed[0]), _normal(article_first(allowed[0]))}
         named = [] if any(form in f" {_normal(text)} " for form in recommended) else [
             "the recommended title is not named"]
-        return named + self.unsupported(text, allowed, attributes, record, FRAME_WORDS)
+        return named + self.misattributed(text, allowed) + self.unsupported(text, allowed, attributes, record,
+                                                                           FRAME_WORDS)
+
+    def misattributed(self, text: str, allowed: list[str]) -> list[str]:
+        """Facts said of the wrong title: the recommended title called liked (the user has not met
+        it), or its popularity said of a liked title or of nothing ("you liked "A", "B", more
+        popular than 74% of items"); a clause stating popularity must be about "it" or the
+        recommended title, and name no liked one."""
+        recommended = [_normal(allowed[0]), _normal(article_first(allowed[0]))]
+        liked = [form for t in allowed[1:] for form in (_normal(t), _normal(article_first(t)))]
+        found = []
+        lowered = _normal(text)
+        if any(re.search(rf"\bliked\W+(?:\w+\W+)?{re.escape(form)}", lowered) for form in recommended):
+            found.append("the recommended title is called liked")
+        for clause in re.split(r"[,;.:]|\band\b|\bbecause\b|\bsince\b", lowered):
+            if "popular" not in clause:
+                continue
+            about_it = re.search(r"\b(?:it|its|it's|this)\b", clause) or any(f in clause for f in recommended)
+            if not about_it or any(form in clause for form in liked):
+                found.append("popularity not said of the recommended title")
+        return found
 
     def unsupported(self, text: str, titles: list[str], attributes: list[str], record: str | None,
                     frame: frozenset[str]) -> list[str]:
