@@ -77,11 +77,11 @@ def request_latency(model, histories: list[np.ndarray], requests: int = 200) -> 
             "p99_ms": round(float(np.percentile(timings, 99)), 2)}
 
 
-def compare(dataset: str) -> dict:
+def compare(dataset: str, models: tuple[str, ...] = COMPARED) -> dict:
     split, _ = read_split_dir(SHARED / dataset)
     encoder = text_encoder(split)
     rows, per_case = {}, {}
-    for name in COMPARED:
+    for name in models:
         started = time.perf_counter()
         result = tune_and_test(name, split, grid=with_encoder(name, encoder), progress=True)
         evaluation = result.test_evaluation
@@ -102,7 +102,7 @@ def compare(dataset: str) -> dict:
               f"fit {result.fit_seconds:.0f} s", flush=True)
     for name in rows:
         rows[name]["NDCG@10_vs_sasrec"] = paired_difference_ci(per_case[name], per_case["sasrec"])
-    return {"encoder": encoder or "all-MiniLM-L6-v2", "test_cases": len(per_case["ease"]), "models": rows}
+    return {"encoder": encoder or "all-MiniLM-L6-v2", "test_cases": len(per_case["sasrec"]), "models": rows}
 
 
 def _exact(model):
@@ -207,14 +207,17 @@ def main() -> None:
     parser.add_argument("--parts", default="compare,cold,ablation")
     parser.add_argument("--datasets", default="ml-100k-loo,amazon-office-loo,caixin-news-loo,ml-latest-small-loo")
     parser.add_argument("--ablation-datasets", default="ml-100k-loo")
+    parser.add_argument("--models", default=",".join(COMPARED),
+                        help="compare: the models run beside the generative one (sasrec always: the reference)")
     parser.add_argument("--out-dir", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     torch.set_num_threads(2)
     for part in args.parts.split(","):
-        run_part(part, args.ablation_datasets if part == "ablation" else args.datasets, args.out_dir)
+        run_part(part, args.ablation_datasets if part == "ablation" else args.datasets, args.out_dir,
+                 tuple(dict.fromkeys(["generative", "sasrec", *args.models.split(",")])))
 
 
-def run_part(part: str, datasets: str, out_dir: Path) -> None:
+def run_part(part: str, datasets: str, out_dir: Path, models: tuple[str, ...] = COMPARED) -> None:
     """Run one part on each dataset, writing generative_<part>.{json,md} as results come in; a
     run replaces the datasets it ran and keeps the others."""
     out = out_dir / f"generative_{part}.json"
@@ -229,7 +232,7 @@ def run_part(part: str, datasets: str, out_dir: Path) -> None:
         if part == "ablation":  # saved after each variant: a long run keeps what it measured
             save(dataset, ablation(dataset, lambda rows, dataset=dataset: save(dataset, rows)))
         else:
-            save(dataset, {"compare": compare, "cold": cold}[part](dataset))
+            save(dataset, compare(dataset, models) if part == "compare" else cold(dataset))
 
 
 if __name__ == "__main__":
