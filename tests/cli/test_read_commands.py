@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -118,6 +119,17 @@ def test_read_commands_include_what_the_service_received(run_main, tmp_path, ml1
     alone = read_json(run_main, "recommend", "--user", "1", "-k", "10", "--feedback-db", "none",
                       "--model-dir", str(root))
     assert items(alone) == items(bundle_only)
+    batch = {}
+    for store in (None, "none"):
+        out = tmp_path / f"batch-{store}.csv"
+        code, output = run_main("batch-recommend", "--k", "10", "--out", str(out), "--model-dir", str(root),
+                                *(["--feedback-db", store] if store else []))
+        assert code == 0, output
+        batch[store] = pd.read_csv(out, dtype={"user_id": str, "item_id": str})
+        assert batch[store]["user_id"].nunique() == ml100k_loo.train.n_users
+    first = {store: batch[store][batch[store]["user_id"] == "1"].sort_values("rank") for store in batch}
+    assert list(first[None]["item_id"]) == [i["item_id"] for i in live["items"]]  # the service's answer
+    assert list(first["none"]["item_id"]) == [i["item_id"] for i in bundle_only["items"]]
     code, output = run_main("recommend", "--user", "1", "--feedback-db", str(tmp_path / "missing.sqlite"),
                             "--model-dir", str(root))
     assert code != 0 and "is not a file" in output and "'none'" in output

@@ -288,17 +288,27 @@ def batch_recommend(
     model_dir: ModelDir = None,
     ray: RayAddress = None,
     encoder_backend: EncoderBackend = None,
+    feedback_db: FeedbackDb = None,
 ) -> None:
-    """Write the top k of a trained bundle for every user of its data (user_id, rank, item_id,
-    score), in batches of users so memory stays bounded."""
+    """Write the top k of every user (user_id, rank, item_id, score) as the service would answer
+    them: from the bundle in batches of users (memory stays bounded; `--ray` spreads them), or,
+    when the service has received feedback or items since the bundle, user by user from that
+    live state."""
     from llm4rec.models.batch import recommend_all
 
     if out.suffix not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv; got {out.name}")
     with encoder_settings(None, encoder_backend):
-        bundle = bundle_of(model_dir)
+        served = served_model(model_dir, feedback_db)
+        bundle = served.bundle
         started = time.perf_counter()
-        table = recommend_all(bundle.model, bundle.interactions, k, ray)
+        if served.replayed or served.new_items:
+            if ray is not None:
+                console.print("[yellow]note:[/] --ray is not used: the live state is read in this process "
+                              "(--feedback-db none batches the bundle alone, on Ray)")
+            table = served.recommend_everyone(k)
+        else:
+            table = recommend_all(bundle.model, bundle.interactions, k, ray)
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix == ".parquet":
             table.to_parquet(out, index=False)

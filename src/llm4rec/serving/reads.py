@@ -19,6 +19,7 @@ import pandas as pd
 
 from llm4rec.errors import UnknownIdError
 from llm4rec.models.base import top_k
+from llm4rec.progress import track
 from llm4rec.ranking.online import OnlineReranker
 from llm4rec.ranking.query import DEFAULT_QUERY_WEIGHT
 from llm4rec.ranking.query_parser import QueryConstraints
@@ -166,6 +167,17 @@ class ServedModel:
         """Top k for a known user from their latest history."""
         history, users = self.user_history(user_id), self.fitted_user(user_id)
         return self.ranked(*self.top(history, k, users, self.live_seen.get(user_id, set())))
+
+    def recommend_everyone(self, k: int) -> pd.DataFrame:
+        """user_id, rank, item_id, score for every user with a history, each list exactly as
+        `recommend_user` (and so GET /recommend) answers it, feedback and items added live
+        included; one request per user, for the live state (`models.batch` batches the bundle)."""
+        rows = []
+        for user_id in track(list(self.histories), f"top {k} of every user, live state"):
+            ranked = self.recommend_user(user_id, k)
+            rows += [(user_id, rank, item, score) for rank, (item, score)
+                     in enumerate(zip(ranked.item_ids, ranked.scores, strict=True), start=1)]
+        return pd.DataFrame(rows, columns=["user_id", "rank", "item_id", "score"])
 
     def recommend_items(self, item_ids: list[str], k: int) -> Ranked:
         """Top k for a visitor who liked `item_ids` (oldest first)."""
