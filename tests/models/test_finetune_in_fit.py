@@ -37,3 +37,7 @@ def test_only_the_fit_data_reaches_fine_tuning(ml100k_loo, monkeypatch):
 
     HybridBlend(finetune="head").fit(split.train, split.catalog)  # same data and settings: the cached folder
     assert len(seen) == 1
+    head = llm4rec.finetuning.METHOD_DEFAULTS["head"]
+    monkeypatch.setitem(llm4rec.finetuning.METHOD_DEFAULTS, "head", head | {"batch_size": head["batch_size"] // 2})
+    TextContent(finetune="head").fit(split.train, split.catalog)  # new defaults: never the old folder
+    assert len(seen) == 2

@@ -118,7 +118,8 @@ def tuned_encoder(catalog: ItemCatalog, interactions: Interactions, text_model: 
     from llm4rec.settings import cache_root
     from llm4rec.text.templates import ItemTextTemplate
 
-    config = FinetuneConfig(method=method, base_model=text_model, template=template)
+    # Keyed by the resolved settings, so a change of a method's defaults never reuses an old folder.
+    config = FinetuneConfig(method=method, base_model=text_model, template=template).resolved()
     texts = "\n".join(ItemTextTemplate(template).render(catalog, interactions.items))
     key = hashlib.sha256("\n".join([interactions.fingerprint(), hashlib.sha256(texts.encode()).hexdigest(),
                                      json.dumps(config.model_dump(), sort_keys=True)]).encode()).hexdigest()[:24]
