@@ -259,8 +259,8 @@ class SequentialRecommender(Recommender):
         self.fit_log_["popularity_holdout_ndcg10"] = baseline
         if best <= baseline:
             warnings.warn(f"{self.name} ranks each history's held-out last item no better than popularity does "
-                          f"(NDCG@10 {best:.4f} vs {baseline:.4f}): this data has too little order for it to learn "
-                          "from; prefer ease, itemknn or the ensemble here", stacklevel=3)
+                          f"(NDCG@10 {best:.4f} vs {baseline:.4f}): too little order in this data or too little "
+                          "training (max_epochs) for it; prefer ease, itemknn or the ensemble here", stacklevel=3)
 
     def refit_settings(self) -> dict[str, Any]:
         """Refit for the epochs early stopping chose, on every item: the held-out last item of
