@@ -319,13 +319,13 @@ class SequentialRecommender(Recommender):
 
     @torch.inference_mode()
     def _holdout_ndcg(self, prefixes: list[np.ndarray], histories: list[np.ndarray], users: np.ndarray) -> float:
-        """NDCG@10 of each user's held-out last item given the prefix, known items removed,
-        ties against the target (the same rule as llm4rec.evaluation)."""
+        """NDCG@10 of each user's held-out last item given the prefix, known items removed but a
+        target met before kept, ties against the target (the same rule as llm4rec.evaluation)."""
         self.net_.eval()
         scores = self._score(prefixes, None)
         targets = np.array([histories[u][-1] for u in users])
-        for row, prefix in enumerate(prefixes):
-            scores[row, prefix] = -np.inf
+        for row, (prefix, target) in enumerate(zip(prefixes, targets, strict=True)):
+            scores[row, prefix[prefix != target]] = -np.inf
         target_scores = scores[np.arange(len(users)), targets]
         ranks = (scores >= target_scores[:, None]).sum(axis=1)
         return float(np.mean(np.where(ranks <= 10, 1.0 / np.log2(ranks + 1.0), 0.0)))
