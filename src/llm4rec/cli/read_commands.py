@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -18,6 +18,9 @@ from llm4rec.cli.console import console, fail
 from llm4rec.cli.options import EncoderBackend, RayAddress, encoder_settings
 from llm4rec.explain.sentences import LANGUAGES
 from llm4rec.serving.reads import MAX_K, Ranked, ServedModel
+
+if TYPE_CHECKING:
+    from llm4rec.serving.bundle import Bundle
 
 ModelDir = Annotated[Path | None, typer.Option(
     help="a bundle folder, or a root of bundles whose newest is used (default: the newest under "
@@ -34,33 +37,48 @@ FeedbackDb = Annotated[str | None, typer.Option(
          "as the service's do (default: the store beside the bundles when there is one; 'none': the bundle alone)")]
 
 
-def served_model(model_dir: Path | None, feedback_db: str | None = None) -> ServedModel:
-    """The bundle `model_dir` names (see ModelDir), ready for reads, with what the service
-    received since it (see FeedbackDb), so the command answers as the service does."""
+def deployment(model_dir: Path | None, feedback_db: str | None) -> tuple[Bundle, Path | None]:
+    """The bundle `model_dir` names (see ModelDir) and the service's feedback store the read
+    commands replay (see FeedbackDb; None: the bundle alone)."""
     from llm4rec.cli.serve import resolve_served_bundle
     from llm4rec.serving.bundle import load_bundle
-    from llm4rec.serving.feedback_store import FeedbackStore, deployment_store
-    from llm4rec.serving.streams import live_model
+    from llm4rec.serving.feedback_store import deployment_store
 
     path = resolve_served_bundle(model_dir)
-    bundle = load_bundle(path)
-    if feedback_db == "none":
-        return ServedModel.build(bundle)
-    store_path = deployment_store(path) if feedback_db is None else Path(feedback_db)
-    if not store_path.is_file():
+    store_path = None if feedback_db == "none" else deployment_store(path) if feedback_db is None else Path(feedback_db)
+    if store_path is not None and not store_path.is_file():
         if feedback_db is not None:
             fail(f"--feedback-db {feedback_db} is not a file; name the store `llm4rec serve --feedback-db` writes "
                  f"(by default {deployment_store(path)}), or 'none' for the bundle alone")
-        return ServedModel.build(bundle)
+        store_path = None
+    return load_bundle(path), store_path
+
+
+def live_served(bundle: Bundle, store_path: Path) -> ServedModel | None:
+    """The bundle with what the service received since it (feedback, items added live; held
+    streams left out), saying so on stderr; None when it received nothing."""
+    from llm4rec.serving.feedback_store import FeedbackStore
+    from llm4rec.serving.streams import has_live_state, live_model
+
     store = FeedbackStore(store_path)
-    served = live_model(bundle, store)
-    store.close()
-    events, items = served.replayed, len(served.new_items)
-    if events or items:
-        console.print(f"[yellow]note:[/] with what the service received since this bundle ({events:,} event(s), "
-                      f"{items:,} item(s) added live) from {escape(str(store_path))}; --feedback-db none for the "
-                      "bundle alone", highlight=False)
+    try:
+        if not has_live_state(bundle, store):
+            return None
+        served = live_model(bundle, store)
+    finally:
+        store.close()
+    console.print(f"[yellow]note:[/] with what the service received since this bundle ({served.replayed:,} event(s), "
+                  f"{len(served.new_items):,} item(s) added live) from {escape(str(store_path))}; --feedback-db none "
+                  "for the bundle alone", highlight=False)
     return served
+
+
+def served_model(model_dir: Path | None, feedback_db: str | None = None) -> ServedModel:
+    """The bundle ready for reads, with what the service received since it, so the command
+    answers as the service does."""
+    bundle, store_path = deployment(model_dir, feedback_db)
+    served = live_served(bundle, store_path) if store_path is not None else None
+    return served if served is not None else ServedModel.build(bundle)
 
 
 def bundle_of(model_dir: Path | None):
@@ -299,10 +317,10 @@ def batch_recommend(
     if out.suffix not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv; got {out.name}")
     with encoder_settings(None, encoder_backend):
-        served = served_model(model_dir, feedback_db)
-        bundle = served.bundle
+        bundle, store_path = deployment(model_dir, feedback_db)
+        served = live_served(bundle, store_path) if store_path is not None else None  # None: nothing arrived
         started = time.perf_counter()
-        if served.replayed or served.new_items:
+        if served is not None:
             if ray is not None:
                 console.print("[yellow]note:[/] --ray is not used: the live state is read in this process "
                               "(--feedback-db none batches the bundle alone, on Ray)")

@@ -39,6 +39,11 @@ def missing_events(bundle: Bundle, store: FeedbackStore, user_id: str | None = N
     return earlier + later
 
 
+def has_live_state(bundle: Bundle, store: FeedbackStore) -> bool:
+    """Whether the store holds feedback the bundle lacks or items added live (held streams aside)."""
+    return bool(store.new_items() or missing_events(bundle, store))
+
+
 def live_model(bundle: Bundle, store: FeedbackStore, reranker: OnlineReranker | None = None,
                two_stage_from: int = TWO_STAGE_FROM) -> ServedModel:
     """The bundle as the service answers from it: the items added live placed and the stored
