@@ -12,7 +12,7 @@ from llm4rec.cli.console import console, fail, results_table, settings_lines, wr
 from llm4rec.cli.options import choose_text_encoder, drop_suspicious, load_data, weighted_grid, with_encoder
 from llm4rec.data.splits import Split
 from llm4rec.errors import Llm4RecError
-from llm4rec.evaluation.protocol import ModelResult, seed_spread, tune_and_test
+from llm4rec.evaluation.protocol import ModelResult, best_on_valid, seed_spread, tune_and_test
 from llm4rec.evaluation.report import details, markdown_report
 from llm4rec.models.base import FitCache
 from llm4rec.models.ensemble import Ensemble, Member, member_key, strongest, weight_grid
@@ -118,7 +118,7 @@ def fitted_members(members: list[Member], results: list[ModelResult], split: Spl
 def publish_best(results: list[ModelResult], split: Split, root: Path | None = None) -> Path:
     """Save the model with the best valid NDCG@10 (as refitted on train+valid and tested)
     as a bundle whose histories are all of the split's interactions."""
-    best = max(results, key=lambda r: r.valid.get("NDCG@10", float("-inf")))
+    best = best_on_valid(results)
     everything = split.train_valid().concat(split.test)
     metrics = {"valid": best.valid, "test": best.test, "fitted_on": "train+valid", "split": split.protocol}
     folder = save_bundle(best.model, everything, split.catalog, root or bundles_root(), metrics, split.name)

@@ -93,14 +93,14 @@ def quickstart(
     """MovieLens-100k end to end: data, split, tuned models, evaluation, sample recommendations."""
     from llm4rec.cli.evaluation_run import publish_best
     from llm4rec.cli.showcase import gains, sample_recommendations
+    from llm4rec.evaluation.protocol import best_on_valid
 
     started = time.perf_counter()
     made, results = run_evaluation("ml-100k", model_names(models), out_dir / "results.json", "loo",
                                    False, out_dir / "report.md")
     for line in gains(results):
         console.print(line)
-    best = max(results, key=lambda r: r.valid.get("NDCG@10", float("-inf")))  # the one published
-    sample_recommendations(best, made.catalog)
+    sample_recommendations(best_on_valid(results), made.catalog)  # the model published
     bundle = publish_best(results, made)
     from llm4rec.serving.bundle import load_bundle
     from llm4rec.serving.erasure import write_served_report

@@ -58,13 +58,14 @@ def live_served(bundle: Bundle, store_path: Path) -> ServedModel | None:
     """The bundle with what the service received since it (feedback, items added live; held
     streams left out), saying so on stderr; None when it received nothing."""
     from llm4rec.serving.feedback_store import FeedbackStore
-    from llm4rec.serving.streams import has_live_state, live_model
+    from llm4rec.serving.streams import live_model, received_since
 
     store = FeedbackStore(store_path)
     try:
-        if not has_live_state(bundle, store):
+        received = received_since(bundle, store)
+        if not any(received):
             return None
-        served = live_model(bundle, store)
+        served = live_model(bundle, store, received=received)
     finally:
         store.close()
     console.print(f"[yellow]note:[/] with what the service received since this bundle ({served.replayed:,} event(s), "
@@ -81,13 +82,10 @@ def served_model(model_dir: Path | None, feedback_db: str | None = None) -> Serv
     return served if served is not None else ServedModel.build(bundle)
 
 
-def bundle_of(model_dir: Path | None):
+def bundle_of(model_dir: Path | None) -> Bundle:
     """The bundle `model_dir` names (see ModelDir) as trained: for the commands that read the
     model and its data, not the live service's state."""
-    from llm4rec.cli.serve import resolve_served_bundle
-    from llm4rec.serving.bundle import load_bundle
-
-    return load_bundle(resolve_served_bundle(model_dir))
+    return deployment(model_dir, "none")[0]
 
 
 def show(title: str, ranked: Ranked, as_json: bool, explanations: list[str] | None = None) -> None:

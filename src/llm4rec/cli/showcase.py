@@ -7,7 +7,7 @@ import numpy as np
 
 from llm4rec.cli.console import console
 from llm4rec.data.catalog import ItemCatalog
-from llm4rec.evaluation.protocol import ModelResult
+from llm4rec.evaluation.protocol import ModelResult, best_on_valid
 
 
 def _titles(catalog: ItemCatalog | None, ids: np.ndarray) -> list[str]:
@@ -36,7 +36,7 @@ def gains(results: list[ModelResult], references: tuple[str, ...] = ("ease", "sa
     reference model of the run on test, with the paired 95 % interval of the difference."""
     from llm4rec.evaluation.intervals import paired_difference_ci
 
-    best = max(results, key=lambda r: r.valid.get("NDCG@10", float("-inf")))
+    best = best_on_valid(results)
     lines = []
     for reference in (r for name in references for r in results if r.name == name and r is not best):
         difference = paired_difference_ci(best.test_evaluation.per_case["NDCG@10"],

@@ -14,6 +14,12 @@ def target_ranks(scores: np.ndarray, rows: np.ndarray, items: np.ndarray) -> np.
     return (scores[rows] >= target_scores[:, None]).sum(axis=1)
 
 
+def mean_ndcg(ranks: np.ndarray, k: int = 10) -> float:
+    """Mean NDCG@k of cases with one target each, from the targets' ranks (np.inf: not listed)."""
+    ranks = np.asarray(ranks, dtype=np.float64)
+    return float(np.mean(np.where(ranks <= k, 1.0 / np.log2(ranks + 1.0), 0.0))) if len(ranks) else 0.0
+
+
 def case_metrics(ranks: np.ndarray, cases: np.ndarray, n_cases: int, ks: tuple[int, ...]) -> dict[str, np.ndarray]:
     """Per-case HR, Recall, Precision, F1, NDCG and MRR at each k.
 

@@ -52,6 +52,11 @@ class ModelResult:
                 "fit_seconds": round(self.fit_seconds, 3)}
 
 
+def best_on_valid(results: list[ModelResult]) -> ModelResult:
+    """The result with the best valid selection metric: the model a run publishes."""
+    return max(results, key=lambda r: r.valid.get(SELECTION_METRIC, float("-inf")))
+
+
 def seed_spread(name: str, params: dict[str, Any], split: Split, seeds: int,
                     metrics: tuple[str, ...] = ("HR@10", "NDCG@10")) -> dict[str, dict[str, Any]]:
     """The chosen settings refitted on train+valid with seeds 0..seeds-1 and tested each time:

@@ -21,6 +21,7 @@ from torch import nn
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
+from llm4rec.evaluation.metrics import mean_ndcg
 from llm4rec.models.base import SCORE_BUDGET, FitCache, history_matrix
 from llm4rec.models.code_trie import CodeTrie
 from llm4rec.models.item_features import text_vectors
@@ -174,8 +175,7 @@ class GenerativeRecommender(SequentialRecommender):
         self.net_.eval()
         targets = np.array([histories[u][-1] for u in users])
         hit = self.recommend(prefixes, k=10)[0] == targets[:, None]
-        ranks = hit.argmax(axis=1) + 1.0
-        return float(np.mean(np.where(hit.any(axis=1), 1.0 / np.log2(ranks + 1.0), 0.0)))
+        return mean_ndcg(np.where(hit.any(axis=1), hit.argmax(axis=1) + 1.0, np.inf))
 
     def _user_vectors(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> None:
         return None  # its scores are code likelihoods, not inner products with item vectors

@@ -16,6 +16,7 @@ from torch import nn
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
+from llm4rec.evaluation.metrics import mean_ndcg, target_ranks
 from llm4rec.models.base import FitCache, ModelConfig, Recommender
 from llm4rec.models.item_features import side_features, text_vectors
 from llm4rec.models.negatives import NegativeSampler, Strategy
@@ -131,8 +132,7 @@ def popularity_ndcg(prefixes: list[np.ndarray], targets: np.ndarray, counts: np.
     at_least = len(counts) - np.searchsorted(np.sort(counts), counts[targets], side="left")  # target included
     seen = np.array([np.count_nonzero(counts[np.setdiff1d(prefix, [target])] >= counts[target])
                      for prefix, target in zip(prefixes, targets, strict=True)], dtype=np.int64)
-    ranks = at_least - seen
-    return float(np.mean(np.where(ranks <= 10, 1.0 / np.log2(ranks + 1.0), 0.0))) if len(ranks) else 0.0
+    return mean_ndcg(at_least - seen)
 
 
 def _windows(sequences: list[np.ndarray], max_len: int) -> np.ndarray:
@@ -254,7 +254,7 @@ class SequentialRecommender(Recommender):
         """Record popularity's NDCG@10 on the same held-out items, and warn when the model does no
         better: on sparse logs without text a sequential model can collapse to recommending the
         few most popular items, and the user should hear it from the fit, not from the test."""
-        counts = np.bincount(np.concatenate(train), minlength=self.n_items_) if train else np.zeros(self.n_items_)
+        counts = np.bincount(np.concatenate(train), minlength=self.n_items_)  # called with held-out users only
         baseline = popularity_ndcg([train[u] for u in users], np.array([histories[u][-1] for u in users]), counts)
         self.fit_log_["popularity_holdout_ndcg10"] = baseline
         if best <= baseline:
@@ -326,9 +326,7 @@ class SequentialRecommender(Recommender):
         targets = np.array([histories[u][-1] for u in users])
         for row, (prefix, target) in enumerate(zip(prefixes, targets, strict=True)):
             scores[row, prefix[prefix != target]] = -np.inf
-        target_scores = scores[np.arange(len(users)), targets]
-        ranks = (scores >= target_scores[:, None]).sum(axis=1)
-        return float(np.mean(np.where(ranks <= 10, 1.0 / np.log2(ranks + 1.0), 0.0)))
+        return mean_ndcg(target_ranks(scores, np.arange(len(users)), targets))
 
     @torch.inference_mode()
     def _item_table(self) -> torch.Tensor:

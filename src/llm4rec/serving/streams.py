@@ -12,7 +12,7 @@ from __future__ import annotations
 from llm4rec.ranking.online import OnlineReranker
 from llm4rec.retrieval.two_stage import TWO_STAGE_FROM
 from llm4rec.serving.bundle import STORE_SEQ, Bundle
-from llm4rec.serving.feedback_store import Event, FeedbackStore
+from llm4rec.serving.feedback_store import Event, FeedbackStore, NewItem
 from llm4rec.serving.reads import ServedModel
 
 
@@ -39,14 +39,18 @@ def missing_events(bundle: Bundle, store: FeedbackStore, user_id: str | None = N
     return earlier + later
 
 
-def has_live_state(bundle: Bundle, store: FeedbackStore) -> bool:
-    """Whether the store holds feedback the bundle lacks or items added live (held streams aside)."""
-    return bool(store.new_items() or missing_events(bundle, store))
+def received_since(bundle: Bundle, store: FeedbackStore) -> tuple[list[Event], list[NewItem]]:
+    """What the store holds that the bundle lacks: the feedback (held streams left out) and the
+    items added live."""
+    return missing_events(bundle, store), store.new_items()
 
 
 def live_model(bundle: Bundle, store: FeedbackStore, reranker: OnlineReranker | None = None,
-               two_stage_from: int = TWO_STAGE_FROM) -> ServedModel:
+               two_stage_from: int = TWO_STAGE_FROM,
+               received: tuple[list[Event], list[NewItem]] | None = None) -> ServedModel:
     """The bundle as the service answers from it: the items added live placed and the stored
     feedback it lacks replayed (held streams left out). The service and the read commands both
-    build it here, so they give the same answers."""
-    return ServedModel.build(bundle, missing_events(bundle, store), reranker, store.new_items(), two_stage_from)
+    build it here, so they give the same answers. `received`: what `received_since` has already
+    read from the store, so it is not read twice."""
+    events, items = received if received is not None else received_since(bundle, store)
+    return ServedModel.build(bundle, events, reranker, items, two_stage_from)
