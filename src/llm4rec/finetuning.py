@@ -71,6 +71,9 @@ class FinetuneConfig(BaseModel):
     template: str | None = Field(None, description="item text template; None: every text column")
     epochs: int = Field(40, ge=1, description="most passes (transformer methods: most rounds of steps)")
     patience: int = Field(4, ge=1, description="stop after this many epochs without a better valid NDCG@10")
+    early_stopping: bool = Field(True, description="keep the epoch with the best valid NDCG@10; False: train "
+                                 "exactly `epochs` epochs with no valid data (a refit on more data, with the "
+                                 "epochs early stopping chose on less)")
     batch_size: int | None = Field(None, ge=2)
     learning_rate: float | None = Field(None, gt=0)
     history_length: int | None = Field(None, ge=1, description="recent items in the query")
@@ -238,10 +241,10 @@ class FinetuneResult:
     candidates: int
     seconds: float
     peak_memory_mb: float
-    frozen_valid_ndcg: float
+    frozen_valid_ndcg: float | None  # None: trained without valid data (early_stopping=False)
     valid_ndcg: list[float]
-    best_valid_ndcg: float
-    best_epoch: int
+    best_valid_ndcg: float | None
+    best_epoch: int  # -1: the frozen encoder was best
     stopped: str
 
     @property
@@ -256,19 +259,20 @@ def text_model_ndcg(item_vectors: np.ndarray, cases: EvalCases, half_life: float
     return evaluate(TextContent.from_vectors(item_vectors, half_life), cases, ks=(10,)).summary["NDCG@10"]
 
 
-def finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | None, out: Path,
+def finetune(train: Interactions, valid: Interactions | None, catalog: ItemCatalog | None, out: Path,
              config: FinetuneConfig | None = None,
-             on_epoch: Callable[[int, float, float], None] | None = None,
+             on_epoch: Callable[[int, float | None, float], None] | None = None,
              progress: bool = False) -> FinetuneResult:
-    """Fine-tune on `train` with early stopping on `valid`; write the encoder folder to `out`
-    and return what happened. `on_epoch(epoch, valid NDCG@10, seconds)` reports each epoch;
-    `progress` shows a bar over each epoch's steps. Seeded and reproducible."""
+    """Fine-tune on `train` with early stopping on `valid` (None with `early_stopping=False`);
+    write the encoder folder to `out` and return what happened. `on_epoch(epoch, valid NDCG@10,
+    seconds)` reports each epoch; `progress` shows a bar over each epoch's steps. Seeded and
+    reproducible."""
     with deterministic_torch():
         return _finetune(train, valid, catalog, out, config, on_epoch, progress)
 
 
-def _finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | None, out: Path,
-              config: FinetuneConfig | None, on_epoch: Callable[[int, float, float], None] | None,
+def _finetune(train: Interactions, valid: Interactions | None, catalog: ItemCatalog | None, out: Path,
+              config: FinetuneConfig | None, on_epoch: Callable[[int, float | None, float], None] | None,
               progress: bool) -> FinetuneResult:
     from llm4rec.models.item_features import text_vectors
     from llm4rec.text.encoder import DEFAULT_MODEL, resolve_model_path
@@ -286,10 +290,11 @@ def _finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | N
     empty = ~frozen.any(axis=1)
     examples = next_item_examples(train, config.history_length)
     warm = np.unique(examples.targets)
-    valid_cases = EvalCases.build(train, valid)
-    if not len(valid_cases):
+    valid_cases = EvalCases.build(train, valid) if config.early_stopping and valid is not None else None
+    if config.early_stopping and not (valid_cases and len(valid_cases)):
         raise DataError("Fine-tuning needs valid interactions for early stopping, and the split has none",
-                        hint="Use a split directory with a non-empty valid.tsv.")
+                        hint="Use a split directory with a non-empty valid.tsv, or early_stopping=False "
+                             "with a number of epochs.")
     steps = config.steps_per_epoch or -(-len(examples) // config.batch_size)
     if config.method == "head":
         tower = HeadTower(frozen, config)
@@ -309,7 +314,10 @@ def _finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | N
         vectors[empty] = 0.0
         return vectors
 
-    frozen_ndcg = text_model_ndcg(frozen, valid_cases, config.half_life)
+    def valid_ndcg() -> float | None:
+        return None if valid_cases is None else text_model_ndcg(item_vectors(), valid_cases, config.half_life)
+
+    frozen_ndcg = None if valid_cases is None else text_model_ndcg(frozen, valid_cases, config.half_life)
     best, best_epoch, best_state, history, stopped = frozen_ndcg, -1, tower.state(), [], "epochs"
     order, cursor, step = rng.permutation(len(examples)), 0, 0
     for epoch in range(config.epochs):
@@ -329,14 +337,17 @@ def _finetune(train: Interactions, valid: Interactions, catalog: ItemCatalog | N
             if config.max_minutes and time.perf_counter() - started > 60 * config.max_minutes:
                 stopped = "time budget"
                 break
-        ndcg = text_model_ndcg(item_vectors(), valid_cases, config.half_life)
-        history.append(ndcg)
+        ndcg = valid_ndcg()
         if on_epoch is not None:
             on_epoch(epoch, ndcg, time.perf_counter() - started)
-        if ndcg > best:
-            best, best_epoch, best_state = ndcg, epoch, tower.state()
-        elif epoch - best_epoch >= config.patience:
-            stopped = "early stopping"
+        if ndcg is None:  # no early stopping: the last epoch is the one kept
+            best_epoch, best_state = epoch, tower.state()
+        else:
+            history.append(ndcg)
+            if ndcg > best:
+                best, best_epoch, best_state = ndcg, epoch, tower.state()
+            elif epoch - best_epoch >= config.patience:
+                stopped = "early stopping"
         if stopped != "epochs":
             break
     tower.load_state(best_state)

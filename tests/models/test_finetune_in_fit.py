@@ -41,3 +41,28 @@ def test_only_the_fit_data_reaches_fine_tuning(ml100k_loo, monkeypatch):
     monkeypatch.setitem(llm4rec.finetuning.METHOD_DEFAULTS, "head", head | {"batch_size": head["batch_size"] // 2})
     TextContent(finetune="head").fit(split.train, split.catalog)  # new defaults: never the old folder
     assert len(seen) == 2
+
+
+def test_the_refit_fine_tunes_every_item_for_the_epochs_early_stopping_kept(ml100k_loo, monkeypatch):
+    split = ml100k_loo.sample_users(120)
+    seen = []
+    real = llm4rec.finetuning.finetune
+
+    def recording(train, valid, catalog, out, config):
+        seen.append((train, valid, config))
+        return real(train, valid, catalog, out, config.model_copy(update={"epochs": min(config.epochs, 3),
+                                                                          "hidden": 32}))
+
+    monkeypatch.setattr(llm4rec.finetuning, "finetune", recording)
+    stopped = TextContent(finetune="head").fit(split.train, split.catalog)  # maybe cached by the test above
+    kept = stopped.finetune_epochs_
+    assert 0 <= kept <= 3
+    settings = stopped.refit_settings()
+    assert settings == ({"finetune_epochs": kept} if kept else {"finetune": "none"})
+    if not kept:
+        return
+    refit = HybridBlend(finetune="head", **settings).fit(split.train_valid(), split.catalog)
+    train, holdout, config = seen[-1]
+    assert holdout is None and not config.early_stopping and config.epochs == kept
+    assert rows(train) == rows(split.train_valid())  # the newest items are training targets too
+    assert refit.refit_settings() == {}  # a fixed-epoch fit chooses nothing more

@@ -194,16 +194,20 @@ def finetune(
     except ValidationError as error:
         fail(f"bad fine-tuning settings: {error}")
     made, _ = load_data(data_source(split_dir, data), protocol, skip_bad_rows, catalog, None)
+    stopping = (f"early stopping on {len(made.valid):,} valid rows" if config.early_stopping
+                else f"exactly {config.epochs} epochs")
     console.print(f"[bold]{made.name}[/]: fine-tuning ({config.method}) on {len(made.train):,} training rows; "
-                  f"early stopping on {len(made.valid):,} valid rows")
+                  f"{stopping}")
     result = run_finetune(made.train, made.valid, made.catalog, out, config, progress=True,
-                          on_epoch=lambda epoch, ndcg, seconds:
-                          console.print(f"  epoch {epoch + 1}: valid NDCG@10 {ndcg:.4f} ({seconds:.0f} s)"))
+                          on_epoch=lambda epoch, ndcg, seconds: console.print(
+                              f"  epoch {epoch + 1}" + ("" if ndcg is None else f": valid NDCG@10 {ndcg:.4f}")
+                              + f" ({seconds:.0f} s)"))
     console.print(f"trainable parameters {result.trainable_parameters:,} of {result.total_parameters:,} "
                   f"({result.trainable_share:.2%}); {result.examples:,} training pairs; "
                   f"{result.seconds:.0f} s; peak memory {result.peak_memory_mb:,.0f} MB; stopped by {result.stopped}")
-    console.print(f"valid NDCG@10 of the text model: frozen {result.frozen_valid_ndcg:.4f} -> "
-                  f"fine-tuned {result.best_valid_ndcg:.4f} (epoch {result.best_epoch + 1})")
+    if result.best_valid_ndcg is not None:
+        console.print(f"valid NDCG@10 of the text model: frozen {result.frozen_valid_ndcg:.4f} -> "
+                      f"fine-tuned {result.best_valid_ndcg:.4f} (epoch {result.best_epoch + 1})")
     if merge is not None:
         merge_export(out, merge)
         console.print(f"merged sentence-transformers model written to {merge}")

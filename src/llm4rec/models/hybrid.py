@@ -29,6 +29,7 @@ class HybridConfig(ModelConfig):
     text_model: str | None = None
     template: str | None = None
     finetune: Finetune = Field("none", description="fine-tune the encoder inside fit (see the text model)")
+    finetune_epochs: int | None = Field(None, ge=1, description="see the text model")
     cold_gate: bool = Field(True, description="score items without training interactions by their text alone "
                             "(at the blend's scale), so new items can be recommended")
 
@@ -64,7 +65,7 @@ class HybridBlend(Recommender):
             warnings.warn("hybrid: no item catalogue (items.tsv), so it runs as EASE alone", stacklevel=2)
         else:
             self.text_ = TextContent(half_life=c.half_life, text_model=c.text_model, template=c.template,
-                                     finetune=c.finetune)
+                                     finetune=c.finetune, finetune_epochs=c.finetune_epochs)
             self.text_.fit(interactions, catalog)
         self.cold_ = interactions.item_counts() == 0
         self.n_items_ = interactions.n_items
@@ -78,6 +79,9 @@ class HybridBlend(Recommender):
             if self.config.cold_gate and self.cold_.any():
                 scores[:, self.cold_] = (1 + self.config.text_weight) * text[:, self.cold_]
         return scores
+
+    def refit_settings(self) -> dict[str, Any]:
+        return {} if self.text_ is None else self.text_.refit_settings()
 
     def _similarities(self, items: np.ndarray) -> np.ndarray:
         return self.ease_._similarities(items)
@@ -95,5 +99,5 @@ class HybridBlend(Recommender):
         self.text_ = None
         if "item_vectors_" in state:
             self.text_ = TextContent(half_life=c.half_life, text_model=c.text_model, template=c.template,
-                                     finetune=c.finetune)
+                                     finetune=c.finetune, finetune_epochs=c.finetune_epochs)
             self.text_.item_vectors_, self.text_.n_items_ = state["item_vectors_"], self.n_items_

@@ -86,18 +86,25 @@ Finetune = Literal["none", "head"]
 
 
 def fitted_text_vectors(catalog: ItemCatalog | None, interactions: Interactions, text_model: str | None,
-                        template: str | None, model_name: str, finetune: Finetune) -> np.ndarray:
+                        template: str | None, model_name: str, finetune: Finetune,
+                        finetune_epochs: int | None = None) -> tuple[np.ndarray, int | None]:
     """The items' text vectors from the encoder as it is (`finetune="none"`), or from one
-    fine-tuned inside a model's `fit` on `interactions` alone (`"head"`, see llm4rec.finetuning):
-    the last item of each history with 3 or more is held out for early stopping, as the
-    sequential models do, so the items a caller validates or tests on are never targets.
-    The tuned encoder is kept under the cache root, by the data's fingerprint and the settings."""
+    fine-tuned inside a model's `fit` on `interactions` alone (`"head"`, see llm4rec.finetuning),
+    and the epochs that fine-tune kept (None when nothing was fine-tuned here; 0 when the
+    frozen encoder stayed best). With `finetune_epochs` None, the last item of each history with
+    3 or more is held out for early stopping, as the sequential models do, so the items a caller
+    validates or tests on are never targets; with N, every item is trained on for exactly N
+    epochs (the refit on train+valid). The tuned encoder is kept under the cache root, by the
+    data's fingerprint and the settings."""
     if finetune == "none" or catalog is None or _already_tuned(text_model):
-        return text_vectors(catalog, interactions.items, text_model, template, model_name)
-    folder = tuned_encoder(catalog, interactions, text_model, template, finetune)
+        return text_vectors(catalog, interactions.items, text_model, template, model_name), None
+    folder = tuned_encoder(catalog, interactions, text_model, template, finetune, finetune_epochs)
     if folder is None:
-        return text_vectors(catalog, interactions.items, text_model, template, model_name)
-    return text_vectors(catalog, interactions.items, str(folder), template, model_name)
+        return text_vectors(catalog, interactions.items, text_model, template, model_name), None
+    from llm4rec.text.tuned import read_manifest
+
+    kept = read_manifest(folder)["training"]["best_epoch"] + 1
+    return text_vectors(catalog, interactions.items, str(folder), template, model_name), kept
 
 
 def _already_tuned(text_model: str | None) -> bool:
@@ -110,31 +117,37 @@ def _already_tuned(text_model: str | None) -> bool:
 
 
 def tuned_encoder(catalog: ItemCatalog, interactions: Interactions, text_model: str | None, template: str | None,
-                  method: str) -> Path | None:
-    """The encoder folder fine-tuned on `interactions` (made once per data and settings); None,
-    with a warning, when no history is long enough to hold an item out."""
+                  method: str, epochs: int | None = None) -> Path | None:
+    """The encoder folder fine-tuned on `interactions` (made once per data and settings), early
+    stopping on each long history's last item, or for exactly `epochs` on every item; None, with
+    a warning, when early stopping finds no history long enough to hold an item out."""
     from llm4rec.data.splits import leave_one_out
     from llm4rec.finetuning import FinetuneConfig, finetune
     from llm4rec.settings import cache_root
     from llm4rec.text.templates import ItemTextTemplate
 
+    fixed = {} if epochs is None else {"epochs": epochs, "early_stopping": False}
     # Keyed by the resolved settings, so a change of a method's defaults never reuses an old folder.
-    config = FinetuneConfig(method=method, base_model=text_model, template=template).resolved()
+    config = FinetuneConfig(method=method, base_model=text_model, template=template, **fixed).resolved()
     texts = "\n".join(ItemTextTemplate(template).render(catalog, interactions.items))
     key = hashlib.sha256("\n".join([interactions.fingerprint(), hashlib.sha256(texts.encode()).hexdigest(),
                                      json.dumps(config.model_dump(), sort_keys=True)]).encode()).hexdigest()[:24]
     folder = cache_root() / "tuned-encoders" / key
     if folder.exists():
         return folder
-    split = leave_one_out(interactions)  # test: each long history's last item; valid: the one before
-    if not len(split.test):
-        warnings.warn("fine-tuning inside fit needs a history of 3 items to hold one out; none has, so the "
-                      "encoder is used as it is", stacklevel=3)
-        return None
+    if config.early_stopping:
+        split = leave_one_out(interactions)  # test: each long history's last item; valid: the one before
+        if not len(split.test):
+            warnings.warn("fine-tuning inside fit needs a history of 3 items to hold one out; none has, so the "
+                          "encoder is used as it is", stacklevel=3)
+            return None
+        train, holdout = split.train.concat(split.valid), split.test
+    else:
+        train, holdout = interactions, None
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".staging-"))
     try:
-        finetune(split.train.concat(split.valid), split.test, catalog, staging, config)
+        finetune(train, holdout, catalog, staging, config)
         staging.rename(folder)  # whole or not at all: a reader never meets half a folder
     except OSError:
         if not folder.exists():

@@ -201,6 +201,8 @@ class SequentialRecommender(Recommender):
         c = self.config
         known = interactions.item_counts() > 0
         self.known_items_ = np.flatnonzero(known) + 1  # shifted: 0 is padding
+        self._softmax_class = torch.full((interactions.n_items + 1,), -1, dtype=torch.long)  # target -> class
+        self._softmax_class[self.known_items_] = torch.arange(len(self.known_items_))
         self.item_counts_ = interactions.item_counts()
         self._negative_sampler: NegativeSampler | None = None
         self._build(interactions.n_items, self._modalities(interactions, catalog), known)
@@ -288,9 +290,10 @@ class SequentialRecommender(Recommender):
             negatives = 0 if self.n_items_ <= FULL_SOFTMAX_ITEMS else AUTO_NEGATIVES
         if not negatives or negatives >= self.n_items_:
             # Items never met in training are left out of the softmax: as permanent negatives
-            # the text MLP would learn to recognise and bury them, defeating cold start.
-            logits = (states @ table[1:].T).masked_fill(self.net_.items.id_mask[1:, 0] == 0, float("-inf"))
-            return nn.functional.cross_entropy(logits, targets - 1, reduction="none")
+            # the text MLP would learn to recognise and bury them, defeating cold start. (Gathering
+            # the known rows is the same softmax as masking the others, without a pass over the logits.)
+            logits = states @ table[torch.from_numpy(self.known_items_)].T
+            return nn.functional.cross_entropy(logits, self._softmax_class[targets], reduction="none")
         # Sampled softmax: the target against shared negatives (and per-row hard ones), every
         # logit minus the log of its sampling probability (zero for uniform sampling).
         sampler = self._sampler()

@@ -21,6 +21,9 @@ class TextConfig(ModelConfig):
     template: str | None = None
     finetune: Finetune = Field("none", description="fine-tune the encoder inside fit on the fit data alone: "
                                "none, or head (a small MLP over the frozen vectors; see llm4rec.finetuning)")
+    finetune_epochs: int | None = Field(None, ge=1, description="with finetune: None early-stops on each "
+                                        "history's last item; N trains on every item for exactly N epochs (the "
+                                        "refit on train+valid, with the epochs early stopping chose on train)")
 
 
 class TextContent(Recommender):
@@ -34,6 +37,7 @@ class TextContent(Recommender):
     reads_text = encodes_text = True
     learns_from_users = False  # item vectors come from item text alone (a fine-tuned encoder is its own folder)
     Config = TextConfig
+    finetune_epochs_: int | None = None  # the epochs a fine-tune inside fit kept (set by fit)
 
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
@@ -49,9 +53,17 @@ class TextContent(Recommender):
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
             cache: FitCache | None = None) -> Self:
         c = self.config
-        self.item_vectors_ = fitted_text_vectors(catalog, interactions, c.text_model, c.template, self.name, c.finetune)
+        self.item_vectors_, self.finetune_epochs_ = fitted_text_vectors(
+            catalog, interactions, c.text_model, c.template, self.name, c.finetune, c.finetune_epochs)
         self.n_items_ = interactions.n_items
         return self
+
+    def refit_settings(self) -> dict[str, Any]:
+        """An early-stopped fine-tune is refitted for the epochs it kept, on every item (as the
+        sequential models are); when the frozen encoder stayed best, the refit does not fine-tune."""
+        if self.config.finetune_epochs is not None or self.finetune_epochs_ is None:
+            return {}
+        return {"finetune_epochs": self.finetune_epochs_} if self.finetune_epochs_ else {"finetune": "none"}
 
     def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
         return self._user_vectors(histories, users) @ self.item_vectors_.T
