@@ -14,6 +14,7 @@ from llm4rec import finetuning
 from llm4rec.cli.main import app
 from llm4rec.data.split_dir import read_split_dir, write_split_dir
 from llm4rec.data.splits import Split
+from llm4rec.errors import DataError
 from llm4rec.evaluation.ranking import EvalCases
 from llm4rec.finetuning import FinetuneConfig, finetune, merge_export, next_item_examples, text_model_ndcg
 from llm4rec.models.item_features import text_vectors
@@ -148,3 +149,12 @@ def test_the_head_counts_the_parameters_of_the_multilingual_encoder(tmp_path):
     tower = HeadTower(np.zeros((3, multilingual.DIMENSION), np.float32), FinetuneConfig(hidden=8))
     trainable, total = tower.counts(multilingual.model_path())
     assert 0 < trainable < total
+
+
+def test_fixed_epochs_need_no_valid_data_and_early_stopping_does(small_split, tmp_path):
+    result = finetune(small_split.train, None, small_split.catalog, tmp_path / "fixed",
+                      FinetuneConfig(**QUICK, early_stopping=False))
+    assert result.best_epoch == QUICK["epochs"] - 1 and result.best_valid_ndcg is None and result.valid_ndcg == []
+    with pytest.raises(DataError, match="valid interactions") as raised:
+        finetune(small_split.train, None, small_split.catalog, tmp_path / "stopped", FinetuneConfig(**QUICK))
+    assert "early_stopping=False" in raised.value.hint
