@@ -29,3 +29,20 @@ def test_a_model_no_better_than_popularity_warns_and_records_both(ml100k_loo, mo
     with pytest.warns(UserWarning, match="no better than popularity"):
         model = cls(max_epochs=2, patience=1, hidden=16).fit(data, ml100k_loo.catalog)
     assert model.fit_log_["popularity_holdout_ndcg10"] > 0.0 == model.fit_log_["holdout_ndcg10"]
+
+
+def test_early_stopping_waits_longer_while_the_model_ranks_no_better_than_popularity(ml100k_loo, monkeypatch):
+    """ml-latest-small: SASRec ranked like popularity for 7 epochs, then learnt; patience 5 stopped
+    it at epoch 2. Below popularity the patience is `patience_below_popularity`."""
+    train = ml100k_loo.train
+    data = train.select(train.user_index < 100)
+    cls = model_class("sasrec")
+    curve = iter([0.001, 0.0, 0.0, 0.0, 0.9, 0.5, 0.5, 0.5])  # popularity's held-out NDCG@10 lies between
+    monkeypatch.setattr(cls, "_holdout_ndcg", lambda self, *args: next(curve))
+    model = cls(max_epochs=8, patience=1, patience_below_popularity=4, hidden=16).fit(data, ml100k_loo.catalog)
+    assert 0.001 < model.fit_log_["popularity_holdout_ndcg10"] < 0.9
+    assert model.epochs_ == 5 and len(model.fit_log_["holdout_curve"]) == 6  # kept epoch 5; stopped after 1 stale
+    curve = iter([0.001, 0.0, 0.0, 0.0, 0.9])
+    with pytest.warns(UserWarning, match="no better than popularity"):
+        impatient = cls(max_epochs=5, patience=1, patience_below_popularity=1, hidden=16).fit(data, ml100k_loo.catalog)
+    assert impatient.epochs_ == 1 and len(impatient.fit_log_["holdout_curve"]) == 2

@@ -39,6 +39,10 @@ class TransformerConfig(ModelConfig):
     learning_rate: float = Field(5e-3, gt=0)
     max_epochs: int = Field(200, ge=1)
     patience: int = Field(5, ge=1, description="epochs without holdout NDCG@10 gain before stopping")
+    patience_below_popularity: int = Field(
+        20, ge=1, description="the patience while the holdout NDCG@10 is no better than popularity's: on a large "
+        "sparse catalogue the model ranks like popularity for several epochs before it learns the order "
+        "(ml-latest-small: 7 epochs), and a patience of 5 stopped it there")
     holdout_users: int | None = Field(None, ge=1, description="users whose held-out last item decides early "
                                       "stopping (a seeded sample); None: every user with 3 events")
     early_stopping: bool = Field(True, description="hold each history's last item out and keep the best epoch on "
@@ -223,7 +227,8 @@ class SequentialRecommender(Recommender):
             weights = torch.from_numpy(_windows([w[: len(h)].astype(np.float32) for w, h in
                                                  zip(interactions.weight_histories(), train, strict=True)], c.max_len))
         optimizer = torch.optim.Adam(self.net_.parameters(), lr=c.learning_rate)
-        best, best_state, stale = -1.0, None, 0
+        popularity = self._popularity_holdout_ndcg(train, histories, holdout_users) if self.stopped_early_ else -1.0
+        best, best_state, stale, curve = -1.0, None, 0, []
         self.epochs_, started = 0, time.perf_counter()
         for epoch in track(range(c.max_epochs), f"training {self.name} (up to {c.max_epochs} epochs)"):
             self.net_.train()
@@ -237,32 +242,38 @@ class SequentialRecommender(Recommender):
                 optimizer.step()
             score = (self._holdout_ndcg([train[u] for u in holdout_users], histories, holdout_users)
                      if len(holdout_users) else float(epoch))
+            curve.append(score)
             if score > best:
                 best, best_state, stale, self.epochs_ = score, copy.deepcopy(self.net_.state_dict()), 0, epoch + 1
             else:
                 stale += 1
-                if stale >= c.patience:
+                if stale >= (c.patience if best > popularity else c.patience_below_popularity):
                     break
         self.net_.load_state_dict(best_state)
         self._freeze()
         self.fit_log_ = {"epochs": self.epochs_, "holdout_ndcg10": best if self.stopped_early_ else None,
-                         "seconds": time.perf_counter() - started}
+                         "holdout_curve": curve if self.stopped_early_ else None,
+                         "steps_per_epoch": -(-len(windows) // c.batch_size), "seconds": time.perf_counter() - started}
         if self.stopped_early_:
-            self._compare_with_popularity(best, train, histories, holdout_users)
+            self.fit_log_["popularity_holdout_ndcg10"] = popularity
+            self._warn_if_no_better_than_popularity(best, popularity)
         return self
 
-    def _compare_with_popularity(self, best: float, train: list[np.ndarray], histories: list[np.ndarray],
-                                 users: np.ndarray) -> None:
-        """Record popularity's NDCG@10 on the same held-out items, and warn when the model does no
-        better: on sparse logs without text a sequential model can collapse to recommending the
-        few most popular items, and the user should hear it from the fit, not from the test."""
-        counts = np.bincount(np.concatenate(train), minlength=self.n_items_)  # called with held-out users only
-        baseline = popularity_ndcg([train[u] for u in users], np.array([histories[u][-1] for u in users]), counts)
-        self.fit_log_["popularity_holdout_ndcg10"] = baseline
+    def _popularity_holdout_ndcg(self, train: list[np.ndarray], histories: list[np.ndarray],
+                                 users: np.ndarray) -> float:
+        """Popularity's NDCG@10 on the held-out items early stopping reads: below it the model has
+        not learnt the order yet (it ranks the popular items), and stopping there is premature."""
+        counts = np.bincount(np.concatenate(train), minlength=self.n_items_)
+        return popularity_ndcg([train[u] for u in users], np.array([histories[u][-1] for u in users]), counts)
+
+    def _warn_if_no_better_than_popularity(self, best: float, baseline: float) -> None:
+        """On sparse logs without text a sequential model can collapse to recommending the few
+        most popular items, and the user should hear it from the fit, not from the test."""
         if best <= baseline:
             warnings.warn(f"{self.name} ranks each history's held-out last item no better than popularity does "
                           f"(NDCG@10 {best:.4f} vs {baseline:.4f}): too little order in this data or too little "
-                          "training (max_epochs) for it; prefer ease, itemknn or the ensemble here", stacklevel=3)
+                          "training for it (max_epochs, patience_below_popularity); prefer ease, itemknn or the "
+                          "ensemble here", stacklevel=3)
 
     def refit_settings(self) -> dict[str, Any]:
         """Refit for the epochs early stopping chose, on every item: the held-out last item of
