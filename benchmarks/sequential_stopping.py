@@ -68,7 +68,8 @@ def rules(steps_per_epoch: int) -> dict[str, dict]:
 
 def run(dataset: str, epochs: int, seed: int) -> dict:
     split, _ = read_split_dir(SHARED / dataset)
-    model = TracedSASRec(EvalCases.build(split.train, split.valid), max_epochs=epochs, patience=epochs, seed=seed)
+    model = TracedSASRec(EvalCases.build(split.train, split.valid), max_epochs=epochs, patience=epochs,
+                         patience_below_popularity=epochs, seed=seed)
     model.fit(split.train, split.catalog)
     log = model.fit_log_
     return {"seed": seed, "steps_per_epoch": log["steps_per_epoch"], "seconds": log["seconds"],
