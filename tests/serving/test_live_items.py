@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 
 from llm4rec.retrieval.text_neighbours import TextNeighbours
@@ -123,3 +124,22 @@ def test_with_items_added_live_the_catalogue_is_scored_once_per_request(settings
                     key=lambda pair: -pair[0])
     assert ranked.item_ids == [item for _, item in merged][:11]
     assert np.allclose(ranked.scores, [round(float(s), 6) for s, _ in merged][:11])
+
+
+def test_every_users_list_in_batches_is_the_services_answer(settings, auth, ml100k_loo):
+    """`batch-recommend` over the live state batches users through the model; each row must still
+    be what GET /recommend answers: items added live merged in, feedback (new users too) read."""
+    with TestClient(create_app(settings), headers=auth) as client:
+        top = client.get(f"/recommend/{USER}", params={"k": 1}).json()["items"][0]
+        client.post("/items", json={"item_id": "new-1", "fields": copy_of(ml100k_loo, top["item_id"])})
+        client.post("/feedback", json={"events": [{"user_id": USER, "item_id": "new-1"},
+                                                  {"user_id": "2", "item_id": top["item_id"]},
+                                                  {"user_id": "visitor", "item_id": top["item_id"]}]})
+    served = Engine(settings.bundle_path, FeedbackStore(settings.feedback_db)).served
+    table = served.recommend_everyone(10)
+    assert table["user_id"].nunique() == ml100k_loo.train.n_users + 1  # the visitor from feedback too
+    assert (table["item_id"] == "new-1").any()  # the item added live reaches some lists
+    for user_id, rows in table.groupby("user_id", sort=False):
+        answer = served.recommend_user(user_id, 10)
+        assert list(rows.sort_values("rank")["item_id"]) == answer.item_ids, user_id
+        assert list(rows.sort_values("rank")["score"]) == pytest.approx(answer.scores, abs=1e-5)  # float32 sums

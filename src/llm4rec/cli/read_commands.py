@@ -308,8 +308,8 @@ def batch_recommend(
 ) -> None:
     """Write the top k of every user (user_id, rank, item_id, score) as the service would answer
     them: from the bundle in batches of users (memory stays bounded; `--ray` spreads them), or,
-    when the service has received feedback or items since the bundle, user by user from that
-    live state."""
+    when the service has received feedback or items since the bundle, from that live state, in
+    batches through the service's own read path."""
     from llm4rec.models.batch import recommend_all
 
     if out.suffix not in (".parquet", ".csv"):

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from llm4rec.errors import UnknownIdError
-from llm4rec.models.base import top_k
+from llm4rec.models.base import SCORE_BUDGET, history_matrix, top_k
 from llm4rec.progress import track
 from llm4rec.ranking.online import OnlineReranker
 from llm4rec.ranking.query import DEFAULT_QUERY_WEIGHT
@@ -169,14 +169,26 @@ class ServedModel:
         return self.ranked(*self.top(history, k, users, self.live_seen.get(user_id, set())))
 
     def recommend_everyone(self, k: int) -> pd.DataFrame:
-        """user_id, rank, item_id, score for every user with a history, each list exactly as
-        `recommend_user` (and so GET /recommend) answers it, feedback and items added live
-        included; one request per user, for the live state (`models.batch` batches the bundle)."""
+        """user_id, rank, item_id, score for every user with a history, each list as
+        `recommend_user` (and so GET /recommend) answers it (scores to float32 rounding of a
+        batched product), feedback and items added live included, in batches of users: those
+        whose history the model fitted (per-user state applies) apart from those whose history
+        grew since."""
+        everyone = list(self.histories)
+        fitted = [u for u in everyone if u in self.known_users]  # as `fitted_user` decides
+        changed = [u for u in everyone if u not in self.known_users]
+        size = max(1, min(512, SCORE_BUDGET // max(len(self.item_ids), 1)))
+        batches = [(group[start : start + size], group is fitted) for group in (fitted, changed)
+                   for start in range(0, len(group), size)]
         rows = []
-        for user_id in track(list(self.histories), f"top {k} of every user, live state"):
-            ranked = self.recommend_user(user_id, k)
-            rows += [(user_id, rank, item, score) for rank, (item, score)
-                     in enumerate(zip(ranked.item_ids, ranked.scores, strict=True), start=1)]
+        for user_ids, with_state in track(batches, f"top {k} of every user, live state"):
+            users = self.bundle.interactions.users.indices(user_ids) if with_state else None
+            items, scores = self.top_many([self.user_history(u) for u in user_ids], k, users,
+                                          [self.live_seen.get(u, set()) for u in user_ids])
+            for user_id, row_items, row_scores in zip(user_ids, items, scores, strict=True):
+                ranked = self.ranked(row_items, row_scores)
+                rows += [(user_id, rank, item, score) for rank, (item, score)
+                         in enumerate(zip(ranked.item_ids, ranked.scores, strict=True), start=1)]
         return pd.DataFrame(rows, columns=["user_id", "rank", "item_id", "score"])
 
     def recommend_items(self, item_ids: list[str], k: int) -> Ranked:
@@ -186,40 +198,48 @@ class ServedModel:
 
     def top(self, history: np.ndarray, k: int, users: np.ndarray | None,
             seen_live: set[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The model's top k (items, scores) after `history`, seen items left out: in two stages
-        for a large catalogue, else by scoring every item. Given `seen_live` (the items added
-        live this history has met, left out too) the items added live are merged in, placed from
-        the same scores when the model ranks by them (scored once, not twice)."""
-        model, row = self.bundle.model, None
-        if self.retriever is not None:
-            items, scores = self.retriever.recommend([history], k, users=users)
-        elif self.live is not None and seen_live is not None and model.ranks_by_scores:
-            row = model.score([history], users=users)[0]
-            masked = row.copy()
-            masked[np.asarray(history, dtype=np.int64)] = -np.inf
-            items, scores = top_k(masked[None, :], k)
-        else:
-            items, scores = model.recommend([history], k, users=users)
-        if self.live is None or seen_live is None:
-            return items[0], scores[0]
-        live = self._live_scores(history, users, row)
-        live[list(seen_live)] = -np.inf
-        candidates = np.concatenate([items[0], len(self.bundle.interactions.items) + np.arange(len(live))])
-        merged = np.concatenate([scores[0], live])
-        order = np.argsort(-merged, kind="stable")[:k]
-        return candidates[order], merged[order]
+        """`top_many` for one history."""
+        items, scores = self.top_many([history], k, users, None if seen_live is None else [seen_live])
+        return items[0], scores[0]
 
-    def _live_scores(self, history: np.ndarray, users: np.ndarray | None,
+    def top_many(self, histories: list[np.ndarray], k: int, users: np.ndarray | None,
+                 seen_live: list[set[int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The model's top k (items, scores), one row per history, seen items left out: in two
+        stages for a large catalogue, else by scoring every item. Given `seen_live` (per history
+        the items added live it has met, left out too) the items added live are merged in,
+        placed from the same scores when the model ranks by them (scored once, not twice)."""
+        model, rows = self.bundle.model, None
+        histories = [np.asarray(h, dtype=np.int64) for h in histories]
+        if self.retriever is not None:
+            items, scores = self.retriever.recommend(histories, k, users=users)
+        elif self.live is not None and seen_live is not None and model.ranks_by_scores:
+            rows = model.score(histories, users=users)
+            masked = rows.copy()
+            masked[history_matrix(histories, masked.shape[1]).nonzero()] = -np.inf
+            items, scores = top_k(masked, k)
+        else:
+            items, scores = model.recommend(histories, k, users=users)
+        if self.live is None or seen_live is None:
+            return items, scores
+        live = self._live_scores(histories, users, rows)
+        for row, seen in enumerate(seen_live):
+            live[row, list(seen)] = -np.inf
+        added = np.broadcast_to(len(self.bundle.interactions.items) + np.arange(live.shape[1]), live.shape)
+        candidates, merged = np.concatenate([items, added], axis=1), np.concatenate([scores, live], axis=1)
+        order = np.argsort(-merged, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(candidates, order, axis=1), np.take_along_axis(merged, order, axis=1)
+
+    def _live_scores(self, histories: list[np.ndarray], users: np.ndarray | None,
                      model_scores: np.ndarray | None = None) -> np.ndarray:
-        """(n live,) scores of the items added live for one history."""
+        """(n histories, n live) scores of the items added live."""
         if model_scores is None and self.retriever is not None:  # score only the neighbours, not the catalogue
             neighbours = np.unique(self.live.placement.neighbours)
-            model_scores = np.zeros(len(self.bundle.interactions.items), dtype=np.float32)
-            model_scores[neighbours] = self.retriever.items[neighbours] @ self.bundle.model.user_vectors(
-                [history], users)[0]
+            model_scores = np.zeros((len(histories), len(self.bundle.interactions.items)), dtype=np.float32)
+            model_scores[:, neighbours] = self.bundle.model.user_vectors(histories, users) @ self.retriever.items[
+                neighbours].T
         elif model_scores is None:
-            model_scores = self.bundle.model.score([history], users=users)[0]
-        return self.live.placement.scores(model_scores[None, :])[0]
+            model_scores = self.bundle.model.score(histories, users=users)
+        return self.live.placement.scores(model_scores)
 
     def recommend_query(self, query: str, k: int, history: np.ndarray | None = None,
                         users: np.ndarray | None = None, query_weight: float = DEFAULT_QUERY_WEIGHT,
@@ -244,7 +264,8 @@ class ServedModel:
         if self.live is not None:  # the items added live, after the catalogue's
             item_vectors = np.concatenate([item_vectors, self.live.text_vectors])
             if model_scores is not None:
-                model_scores = np.concatenate([model_scores, self._live_scores(history, users, model_scores)])
+                live_scores = self._live_scores([history], users, model_scores[None, :])[0]
+                model_scores = np.concatenate([model_scores, live_scores])
             catalogs.append((self.live.catalog, self.live.ids))
         query_vector = query_encoder(self.bundle.text_encoder()).encode([constraints.text])[0]
         scores = row_zscore(query_scores(query_vector, item_vectors, model_scores, profile, query_weight)[None, :])[0]
@@ -326,7 +347,7 @@ class ServedModel:
         if not added:
             return explained
         entries = {entry["item_id"]: entry for entry in explained["recommendations"]}
-        scores = self._live_scores(history, None)
+        scores = self._live_scores([history], None)[0]
         for item_id in added:
             position = live.ids.index(item_id)
             neighbour = bundle.interactions.items.ids[live.placement.neighbours[position, 0]]
