@@ -27,7 +27,7 @@ import torch
 
 from llm4rec.data.split_dir import read_split_dir
 from llm4rec.explain.evidence import explain
-from llm4rec.explain.wording import SYSTEM, TitleCheck, language_model, opening, prompt
+from llm4rec.explain.wording import SYSTEMS, TitleCheck, language_model, opening, prompt
 from llm4rec.models.ease import EASE
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -66,8 +66,8 @@ def main() -> None:
         for evidence in explain(model, histories[user], items, train, catalog):
             message, allowed = prompt(evidence, train.items, catalog)
             started = time.perf_counter()
-            text = (language.complete(SYSTEM, message) if args.unguided
-                    else language.complete(SYSTEM, message, opening(allowed), vocabulary=message))
+            text = (language.complete(SYSTEMS["en"], message) if args.unguided
+                    else language.complete(SYSTEMS["en"], message, opening(allowed), vocabulary=message))
             problems = check.problems(text, allowed, evidence.attributes, record=message) if text else ["empty"]
             seconds.append(time.perf_counter() - started)
             row = {"reply": text, "record": message, "problems": problems,

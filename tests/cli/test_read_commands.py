@@ -150,3 +150,18 @@ def test_profile_written_by_a_language_model_is_checked(run_main, bundle_root, s
     assert turned["written_by"] == "template" and turned["summary"] == template["summary"]
     code, output = run_main("profile", "--user", "1", "--llm", url, "--language", "zh", *where)
     assert code == 0 and "English only" in output and not replies
+
+
+def test_explain_in_chinese_goes_through_a_chinese_capable_endpoint(run_main, bundle_root, stub_endpoint, no_fit):
+    """`explain --language zh --llm URL` sends Chinese facts and keeps a reply only when it passes
+    the check; the default small model declines Chinese with a note naming what to pass."""
+    url, replies, prompts = stub_endpoint
+    where = ("--model-dir", str(bundle_root), "--user", "1", "--item", "50", "--language", "zh")
+    template = read_json(run_main, "explain", *where)["recommendations"][0]["explanation"]
+    replies.append("你可能会喜欢《Star Wars》，这是一部史诗般的经典。")  # praise the evidence does not hold
+    code, output = run_main("explain", *where, "--llm", url, "--json")
+    answer = json.JSONDecoder().raw_decode(output[output.index("{"):])[0]
+    assert code == 0 and "0 of 1" in output and answer["recommendations"][0]["explanation"] == template
+    assert prompts[0].startswith("推荐：《Star Wars》")
+    code, output = run_main("explain", *where, "--llm", "default")
+    assert code == 0 and "writes no Chinese" in output and "--llm" in output and not replies

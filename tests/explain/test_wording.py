@@ -7,7 +7,7 @@ import pytest
 from llm4rec.explain.evidence import Evidence
 from llm4rec.explain.sentences import sentence
 from llm4rec.explain.wording import (
-    SYSTEM,
+    SYSTEMS,
     CheckedWording,
     LocalLanguageModel,
     OpenAICompatible,
@@ -88,8 +88,47 @@ def test_the_default_local_model_words_an_explanation(star_wars_evidence, ml100k
     message, allowed = prompt(star_wars_evidence, ml100k_loo.train.items, ml100k_loo.catalog)
     text = model.complete("You explain a recommendation in one short sentence.", message)
     assert len(text.split()) >= 3  # greedy decoding: the same words on every run
-    guided = model.complete(SYSTEM, message, opening(allowed), vocabulary=message)
+    guided = model.complete(SYSTEMS["en"], message, opening(allowed), vocabulary=message)
     assert guided.startswith('You might enjoy "Return of the Jedi" because') and len(guided) > len(opening(allowed))
     vocabulary = set(model._token_ids(message))
     written = model.tokenizer(guided[len(opening(allowed)):], add_special_tokens=False)["input_ids"]
     assert "Toy Story" not in guided and sum(t in vocabulary for t in written) >= 0.8 * len(written)
+
+
+def test_chinese_prompt_and_check_hold_the_evidence_in_chinese(star_wars_evidence, ml100k_loo):
+    """Issue 21: a Chinese-capable model (a user's endpoint) words explanations in Chinese, under
+    the same claim-by-claim check, over jieba's words and the translated categories."""
+    check = TitleCheck.for_catalog(ml100k_loo.catalog, ml100k_loo.train.items)
+    record, allowed = prompt(star_wars_evidence, ml100k_loo.train.items, ml100k_loo.catalog, "zh")
+    assert record.startswith("推荐：《Return of the Jedi》") and "科幻" in record and "99%" in record
+    assert opening(allowed, "zh") == "你可能会喜欢《Return of the Jedi》，因为"
+    faithful = ["你可能会喜欢《Return of the Jedi》，因为你喜欢《Star Wars》，而且它属于科幻。",
+                "你可能会喜欢《Return of the Jedi》，因为它比99%的条目更受欢迎。"]
+    assert [check.problems(text, allowed, ["Sci-Fi"], record, "zh") for text in faithful] == [[], []]
+    wrong = {
+        "你可能会喜欢《Return of the Jedi》，因为你喜欢《Toy Story》。": "title not in the evidence: toy story",
+        "你可能会喜欢《Return of the Jedi》，因为它属于喜剧。": "category not in the evidence: 喜剧",
+        "你可能会喜欢《Return of the Jedi》，这是一部经典杰作。": "word the evidence does not hold",
+        "你可能会喜欢《Return of the Jedi》，因为你喜欢《Return of the Jedi》。":
+            "the recommended title is called liked",
+        "你可能会喜欢《Return of the Jedi》，因为你喜欢《Star Wars》，它比99%的条目更受欢迎。": None,  # "它": fine
+        "你可能会喜欢《Return of the Jedi》，因为《Star Wars》比99%的条目更受欢迎。":
+            "popularity not said of the recommended title",
+        "你可能会喜欢《Star Wars》。": "the recommended title is not named",
+    }
+    for text, problem in wrong.items():
+        found = check.problems(text, allowed, ["Sci-Fi"], record, "zh")
+        assert (found == []) if problem is None else any(p.startswith(problem) for p in found), (text, found)
+
+
+def test_chinese_wording_through_an_endpoint_falls_back_to_the_chinese_template(stub_endpoint, star_wars_evidence,
+                                                                               ml100k_loo):
+    url, replies, prompts = stub_endpoint
+    items, catalog = ml100k_loo.train.items, ml100k_loo.catalog
+    template = sentence(star_wars_evidence, items, catalog, "zh")
+    wording = CheckedWording(OpenAICompatible(url), items, catalog, "zh")
+    kept = "你可能会喜欢《Return of the Jedi》，因为你喜欢《Star Wars》，而且它属于科幻。"
+    replies += [kept, "你可能会喜欢《Return of the Jedi》，它讲述了爱与救赎的故事。"]  # themes the evidence lacks
+    assert [wording(star_wars_evidence, template) for _ in range(2)] == [kept, template]
+    assert template.startswith("因为你喜欢《") and prompts[0].startswith("推荐：")
+    assert (wording.generated, wording.passed) == (2, 1)

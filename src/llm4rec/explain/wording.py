@@ -24,10 +24,16 @@ from llm4rec.errors import ConfigError
 from llm4rec.explain.evidence import Evidence
 from llm4rec.explain.sentences import article_first
 from llm4rec.settings import settings
+from llm4rec.text.segment import CJK, word_sequence
+from llm4rec.text.vocabulary import translate
 
-SYSTEM = ("You explain a recommendation to a user in one short sentence, using only the facts given and naming "
-          "no other title. Example. Facts: the user liked \"Alien\"; it is Sci-Fi. Answer: You might enjoy "
-          "\"Aliens\" because you liked \"Alien\" and it is Sci-Fi.")
+SYSTEMS = {
+    "en": ("You explain a recommendation to a user in one short sentence, using only the facts given and naming "
+           "no other title. Example. Facts: the user liked \"Alien\"; it is Sci-Fi. Answer: You might enjoy "
+           "\"Aliens\" because you liked \"Alien\" and it is Sci-Fi."),
+    "zh": ("你用一句简短的中文向用户解释一条推荐，只使用给出的事实，不提其他作品。示例。事实：用户喜欢《Alien》；"
+           "它属于科幻。回答：你可能会喜欢《Aliens》，因为你喜欢《Alien》，而且它属于科幻。"),
+}
 # Words a sentence may use beyond those of the evidence record: the frame of a recommendation.
 # Evaluative or descriptive words ("classic", "great", "themes of love") are deliberately absent:
 # the record does not support them, so a reply using them falls back to the template.
@@ -40,9 +46,19 @@ FRAME_WORDS = frozenset([
     "items", "one", "ones", "title", "titles", "pick", "choice", "recommend", "recommended", "suggest",
     "popular", "popularity", "people", "choose", "chose", "chosen", "they", "their", "them", "here", "just"
 ])
+# The same frame in Chinese (jieba's words); no praise ("经典", "精彩"), no new themes.
+FRAME_WORDS_ZH = frozenset([
+    "你", "您", "可能", "也许", "或许", "会", "喜欢", "喜爱", "因为", "由于", "而且", "并且", "并", "和", "与", "及",
+    "也", "还", "它", "它们", "这", "这部", "这个", "该", "部", "一部", "个", "一个", "同样", "属于", "都", "类",
+    "类型", "的", "是", "很", "受", "欢迎", "受欢迎", "比", "更", "热门", "条目", "物品", "作品", "电影", "影片",
+    "推荐", "给", "用户", "选择", "常选", "选", "一样", "像", "类似", "相似", "了", "所以", "此外", "其他", "许多",
+    "很多", "多", "人", "大家", "之一", "里", "中", "其中", "过", "看过",
+])
+FRAMES = {"en": FRAME_WORDS, "zh": FRAME_WORDS_ZH}
 QUOTED = re.compile(r"[\"“«《]([^\"”»》]{2,120})[\"”»》]")
 REPEATED_WORDS = 5  # a reply saying the same this-many words twice is looping, not explaining
 MIN_UNQUOTED_TITLE = 5  # shorter catalogue titles ("Heat", "Big") are ordinary words too
+LATIN_WORD = r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # a word character, Chinese ones aside (no spaces there)
 
 
 class LanguageModel(Protocol):
@@ -151,24 +167,26 @@ class TitleCheck:
         for column in catalog.text_columns if catalog is not None else []:
             values = catalog.frame[column].dropna().astype(str)
             if values.str.contains("|", regex=False).any() or column in ("category", "categories", "brand"):
-                categories |= {_normal(v) for row in values.str.split("|") for v in row if v.strip()}
+                named = {v.strip() for row in values.str.split("|") for v in row if v.strip()}
+                categories |= {_normal(form) for v in named for form in (v, translate(v, "zh"))}
         return cls(sorted({_normal(article_first(t)) for t in titles} | {_normal(t) for t in titles}), categories)
 
-    def passes(self, text: str, allowed: list[str], attributes: list[str] = (), record: str | None = None) -> bool:
-        return not self.problems(text, allowed, attributes, record)
+    def passes(self, text: str, allowed: list[str], attributes: list[str] = (), record: str | None = None,
+               language: str = "en") -> bool:
+        return not self.problems(text, allowed, attributes, record, language)
 
     def problems(self, text: str, allowed: list[str], attributes: list[str] = (),
-                 record: str | None = None) -> list[str]:
+                 record: str | None = None, language: str = "en") -> list[str]:
         """What makes `text` unfit to show, claim by claim (empty: it passes): a title not in
         `allowed` (the recommended one first, and it must be named, once), a category not in
         `attributes`, and, given the evidence `record`, any word that is neither in the record
         nor in the frame of a recommendation (`FRAME_WORDS`): years, names, themes and praise
-        the record does not hold."""
+        the record does not hold; in Chinese (`language` "zh") the same, over jieba's words."""
         recommended = {_normal(allowed[0]), _normal(article_first(allowed[0]))}
         named = [] if any(form in f" {_normal(text)} " for form in recommended) else [
             "the recommended title is not named"]
-        return named + self.misattributed(text, allowed) + self.unsupported(text, allowed, attributes, record,
-                                                                           FRAME_WORDS)
+        misattributed = self.misattributed_zh(text, allowed) if language == "zh" else self.misattributed(text, allowed)
+        return named + misattributed + self.unsupported(text, allowed, attributes, record, FRAMES[language])
 
     def misattributed(self, text: str, allowed: list[str]) -> list[str]:
         """Facts said of the wrong title: the recommended title called liked (the user has not met
@@ -189,6 +207,24 @@ class TitleCheck:
                 found.append("popularity not said of the recommended title")
         return found
 
+    def misattributed_zh(self, text: str, allowed: list[str]) -> list[str]:
+        """`misattributed` for a Chinese sentence: "喜欢《推荐的》" outside "(可能)会喜欢" calls it
+        liked; a clause on popularity (欢迎, 热门) must be about 它/这 or the recommended title and
+        name no liked one."""
+        recommended = [_normal(allowed[0]), _normal(article_first(allowed[0]))]
+        liked = [form for t in allowed[1:] for form in (_normal(t), _normal(article_first(t)))]
+        found = []
+        lowered = re.sub(r"(?:可能|也许|或许)?会喜欢", "会", _normal(text))  # "may like": not a claim
+        if any(re.search(rf"喜欢\W?{re.escape(form)}", lowered) for form in recommended):
+            found.append("the recommended title is called liked")
+        for clause in re.split(r"[，；。：,;.:]|而且|并且|因为|由于", lowered):
+            if "欢迎" not in clause and "热门" not in clause:
+                continue
+            about_it = re.search(r"它|这", clause) or any(f in clause for f in recommended)
+            if not about_it or any(form in clause for form in liked):
+                found.append("popularity not said of the recommended title")
+        return found
+
     def unsupported(self, text: str, titles: list[str], attributes: list[str], record: str | None,
                     frame: frozenset[str]) -> list[str]:
         """A category not in `attributes`, a catalogue or quoted title not in `titles`, a title
@@ -196,19 +232,22 @@ class TitleCheck:
         in `frame`."""
         found = []
         said = words(text)
-        named_categories = sorted(self.categories - {_normal(a) for a in attributes})
-        found += [f"category not in the evidence: {c}" for c in named_categories if c in said]
-        allowed_forms = {_normal(t) for t in titles} | {_normal(article_first(t)) for t in titles}
         lowered = f" {_normal(text)} "
+        evidence = {_normal(form) for a in attributes for form in (a, translate(a, "zh"))}
+        named_categories = sorted(self.categories - evidence)
+        # Chinese has no spaces: a Chinese category is named where its characters stand in the text
+        found += [f"category not in the evidence: {c}" for c in named_categories
+                  if (c in lowered if CJK.search(c) else c in said)]
+        allowed_forms = {_normal(t) for t in titles} | {_normal(article_first(t)) for t in titles}
         quoted = [_normal(q) for q in QUOTED.findall(text)]
         if len(quoted) != len(set(quoted)):
             found.append("a title repeated")  # looping over a title
-        sequence = re.findall(r"[\w'-]+", lowered)
+        sequence = word_sequence(lowered)
         runs = [tuple(sequence[i:i + REPEATED_WORDS]) for i in range(len(sequence) - REPEATED_WORDS + 1)]
         if len(runs) != len(set(runs)):
             found.append("words repeated")
         named = (title for title in self.catalogue if len(title) >= MIN_UNQUOTED_TITLE
-                 and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", lowered))
+                 and re.search(rf"(?<!{LATIN_WORD}){re.escape(title)}(?!{LATIN_WORD})", lowered))
         # a catalogue title inside an allowed one ("Star Wars" in "Star Wars: ...") is fine
         found += [f"title not in the evidence: {t}" for t in named if not any(t in form for form in allowed_forms)]
         found += [f"title not in the evidence: {q}" for q in quoted if q not in allowed_forms]
@@ -218,37 +257,47 @@ class TitleCheck:
 
 
 def words(text: str) -> set[str]:
-    """Lowercased word tokens, hyphenated ones also split ("sci-fi", "sci", "fi")."""
-    tokens = re.findall(r"[\w'-]+", text.lower())
+    """Lowercased word tokens, hyphenated ones also split ("sci-fi", "sci", "fi"); Chinese as
+    jieba's words."""
+    tokens = word_sequence(text)
     return {t.strip("'-") for t in tokens} | {part for t in tokens for part in t.split("-")} - {""}
 
 
-def opening(allowed: list[str]) -> str:
+def opening(allowed: list[str], language: str = "en") -> str:
     """How a guided reply starts: naming the recommended title, as the check requires."""
-    return f'You might enjoy "{allowed[0]}" because'
+    return f"你可能会喜欢《{allowed[0]}》，因为" if language == "zh" else f'You might enjoy "{allowed[0]}" because'
 
 
-def prompt(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None) -> tuple[str, list[str]]:
-    """The user message (facts only) and the titles it names."""
+def prompt(evidence: Evidence, items: IdMap, catalog: ItemCatalog | None,
+           language: str = "en") -> tuple[str, list[str]]:
+    """The user message (facts only, in `language`; known categories translated) and the titles it names."""
     def title(index: int) -> str:
         item_id = items.ids[index]
         return article_first(catalog.titles([item_id])[0]) if catalog is not None else str(item_id)
 
     recommended, liked = title(evidence.item), [title(i) for i in evidence.history_items]
+    percent = int(100 * evidence.popularity_percentile)
+    if language == "zh":
+        facts = [f"用户喜欢{'、'.join(f'《{t}》' for t in liked)}"] if liked else []
+        if evidence.attributes:
+            facts.append(f"它属于{'、'.join(translate(a, 'zh') for a in evidence.attributes)}，和用户常选的一样")
+        facts.append(f"它比{percent}%的条目更受欢迎")
+        return f"推荐：《{recommended}》。事实：" + "；".join(facts) + "。", [recommended, *liked]
     facts = [f'the user liked {", ".join(f"{chr(34)}{t}{chr(34)}" for t in liked)}'] if liked else []
     if evidence.attributes:
         facts.append(f"it is {' and '.join(evidence.attributes)}, like much of what they choose")
-    facts.append(f"it is more popular than {int(100 * evidence.popularity_percentile)}% of items")
+    facts.append(f"it is more popular than {percent}% of items")
     return f'Recommended: "{recommended}". Facts: ' + "; ".join(facts) + ".", [recommended, *liked]
 
 
 def worded(evidence: Evidence, template: str, items: IdMap, catalog: ItemCatalog | None, model: LanguageModel,
-           check: TitleCheck) -> tuple[str, bool]:
+           check: TitleCheck, language: str = "en") -> tuple[str, bool]:
     """The model's sentence if the claim check finds nothing outside the evidence, else `template`;
     (text, passed)."""
-    message, allowed = prompt(evidence, items, catalog)
-    text = model.complete(SYSTEM, message, opening(allowed), vocabulary=message)
-    if text and check.passes(text, allowed, evidence.attributes, record=message):
+    message, allowed = prompt(evidence, items, catalog, language)
+    vocabulary = message if language == "en" else message + " " + " ".join(sorted(FRAMES[language]))
+    text = model.complete(SYSTEMS[language], message, opening(allowed, language), vocabulary=vocabulary)
+    if text and check.passes(text, allowed, evidence.attributes, record=message, language=language):
         return text, True
     return template, False
 
@@ -256,15 +305,15 @@ def worded(evidence: Evidence, template: str, items: IdMap, catalog: ItemCatalog
 class CheckedWording:
     """Rewords template sentences with a language model, keeping count of what passed."""
 
-    def __init__(self, model: LanguageModel, items: IdMap, catalog: ItemCatalog | None) -> None:
-        self.model, self.items, self.catalog = model, items, catalog
+    def __init__(self, model: LanguageModel, items: IdMap, catalog: ItemCatalog | None, language: str = "en") -> None:
+        self.model, self.items, self.catalog, self.language = model, items, catalog, language
         self.check = TitleCheck.for_catalog(catalog, items)
         self.generated = self.passed = 0
         self.seconds = 0.0
 
     def __call__(self, evidence: Evidence, template: str) -> str:
         started = time.perf_counter()
-        text, passed = worded(evidence, template, self.items, self.catalog, self.model, self.check)
+        text, passed = worded(evidence, template, self.items, self.catalog, self.model, self.check, self.language)
         self.seconds += time.perf_counter() - started
         self.generated += 1
         self.passed += passed

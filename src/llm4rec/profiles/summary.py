@@ -14,6 +14,7 @@ from llm4rec.data.ids import IdMap
 from llm4rec.data.privacy import scrub_pii
 from llm4rec.data.splits import Split
 from llm4rec.profiles.vectors import recency_weights
+from llm4rec.text.segment import CJK, chinese_words
 from llm4rec.text.vocabulary import translate
 
 STOPWORDS = {
@@ -26,7 +27,6 @@ RECENT_ITEMS = 10  # the window compared with the whole history for a shift of t
 SHIFT_MIN = 0.1  # share gained in that window to count as a shift
 
 
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 CHINESE_STOPWORDS = {"的", "了", "和", "是", "在", "与", "及", "等", "将", "对", "为", "中", "也", "被", "把", "或"}
 
 
@@ -36,13 +36,7 @@ def tokens(text: str) -> list[str]:
     latin = [t for t in re.findall(r"[a-z][a-z'-]{2,}", text.lower()) if t not in STOPWORDS]
     if not CJK.search(text):
         return latin
-    from llm4rec.extras import require
-
-    require("text", "Chinese keywords")
-    import jieba
-
-    jieba.setLogLevel(60)  # its dictionary-loading chatter would reach every command's output
-    chinese = [w for w in jieba.lcut(text) if len(w) >= 2 and all(CJK.fullmatch(c) for c in w)
+    chinese = [w for w in chinese_words(text) if len(w) >= 2 and all(CJK.fullmatch(c) for c in w)
                and w not in CHINESE_STOPWORDS]
     return latin + chinese
 
