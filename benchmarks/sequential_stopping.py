@@ -62,7 +62,9 @@ def rules(steps_per_epoch: int) -> dict[str, dict]:
     for steps in (50, 100):
         out[f"patience max(5, {steps} steps)"] = {"patience": max(5, math.ceil(steps / steps_per_epoch))}
     for gated in (15, 20, 30):
-        out[f"patience 5, {gated} until it beats popularity"] = {"patience": 5, "gated": gated}
+        out[f"patience 5, {gated} until it beats popularity"] = {"patience": 5, "gated": gated, "margin": 1.0}
+    for margin in (1.1, 1.25, 1.5):
+        out[f"patience 5, 20 until it beats {margin}x popularity"] = {"patience": 5, "gated": 20, "margin": margin}
     return out
 
 
@@ -82,7 +84,8 @@ def replayed(run: dict) -> dict[str, dict]:
     holdout, valid, popularity = run["holdout_curve"], run["valid_curve"], run["popularity_holdout_ndcg10"]
     out = {}
     for name, rule in rules(run["steps_per_epoch"]).items():
-        kept, trained = replay(holdout, rule["patience"], popularity if "gated" in rule else None, rule.get("gated", 0))
+        beaten = rule["margin"] * popularity if "gated" in rule else None
+        kept, trained = replay(holdout, rule["patience"], beaten, rule.get("gated", 0))
         out[name] = {"kept_epoch": kept + 1, "epochs_trained": trained, "valid_NDCG@10": valid[kept]}
     best = int(np.argmax(valid))
     out["best valid epoch (oracle)"] = {"kept_epoch": best + 1, "epochs_trained": len(valid),
