@@ -24,7 +24,7 @@ from llm4rec.errors import ConfigError
 from llm4rec.explain.evidence import Evidence
 from llm4rec.explain.sentences import article_first
 from llm4rec.settings import settings
-from llm4rec.text.segment import CJK, word_sequence
+from llm4rec.text.segment import CJK, LATIN_WORD, word_sequence
 from llm4rec.text.vocabulary import translate
 
 SYSTEMS = {
@@ -58,7 +58,6 @@ FRAMES = {"en": FRAME_WORDS, "zh": FRAME_WORDS_ZH}
 QUOTED = re.compile(r"[\"“«《]([^\"”»》]{2,120})[\"”»》]")
 REPEATED_WORDS = 5  # a reply saying the same this-many words twice is looping, not explaining
 MIN_UNQUOTED_TITLE = 5  # shorter catalogue titles ("Heat", "Big") are ordinary words too
-LATIN_WORD = r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # a word character, Chinese ones aside (no spaces there)
 
 
 class LanguageModel(Protocol):

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs: extension A, unified, compatibility
+CJK = re.compile(f"[{HAN}]")
+CJK_RUN = re.compile(f"[{HAN}]+")
+LATIN_WORD = rf"[^\W{HAN}]"  # a word character other than a Chinese one (Chinese has no spaces between words)
 
 
 def chinese_words(text: str) -> list[str]:
