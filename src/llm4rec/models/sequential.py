@@ -45,8 +45,8 @@ class TransformerConfig(ModelConfig):
     max_epochs: int = Field(200, ge=1)
     patience: int = Field(5, ge=1, description="epochs without holdout NDCG@10 gain before stopping")
     patience_below_popularity: int = Field(
-        20, ge=1, description="the patience while the holdout NDCG@10 is below 1.25x popularity's: on a large "
-        "sparse catalogue the model ranks like popularity for several epochs before it learns the order "
+        20, ge=1, description=f"the patience while the holdout NDCG@10 is below {BEATS_POPULARITY}x popularity's: "
+        "on a large sparse catalogue the model ranks like popularity for several epochs before it learns the order "
         "(ml-latest-small: 7 epochs), and a patience of 5 stopped it there")
     holdout_users: int | None = Field(None, ge=1, description="users whose held-out last item decides early "
                                       "stopping (a seeded sample); None: every user with 3 events")
