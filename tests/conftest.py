@@ -53,10 +53,13 @@ def ml100k():
 
 
 @pytest.fixture
-def run_main(capsys):
+def run_main(capsys, monkeypatch):
     """`llm4rec ARGS` through `main()`: (exit status, stdout + stderr). Anything but a clean
-    exit (a traceback) propagates and fails the test."""
+    exit (a traceback) propagates and fails the test. A wide terminal, so that an error panel
+    quoting a long temporary path does not wrap the words a test looks for."""
     from llm4rec.cli.main import main
+
+    monkeypatch.setenv("COLUMNS", "400")
 
     def run(*args: str) -> tuple[int, str]:
         saved, sys.argv = sys.argv, ["llm4rec", *args]

@@ -24,7 +24,7 @@ from llm4rec.errors import ConfigError
 from llm4rec.explain.evidence import Evidence
 from llm4rec.explain.sentences import article_first
 from llm4rec.settings import settings
-from llm4rec.text.segment import CJK, LATIN_WORD, word_sequence
+from llm4rec.text.segment import CJK, stands_alone, word_sequence
 from llm4rec.text.vocabulary import translate
 
 SYSTEMS = {
@@ -245,8 +245,7 @@ class TitleCheck:
         runs = [tuple(sequence[i:i + REPEATED_WORDS]) for i in range(len(sequence) - REPEATED_WORDS + 1)]
         if len(runs) != len(set(runs)):
             found.append("words repeated")
-        named = (title for title in self.catalogue if len(title) >= MIN_UNQUOTED_TITLE
-                 and re.search(rf"(?<!{LATIN_WORD}){re.escape(title)}(?!{LATIN_WORD})", lowered))
+        named = (title for title in self.catalogue if len(title) >= MIN_UNQUOTED_TITLE and stands_alone(title, lowered))
         # a catalogue title inside an allowed one ("Star Wars" in "Star Wars: ...") is fine
         found += [f"title not in the evidence: {t}" for t in named if not any(t in form for form in allowed_forms)]
         found += [f"title not in the evidence: {q}" for q in quoted if q not in allowed_forms]

@@ -9,7 +9,22 @@ import re
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs: extension A, unified, compatibility
 CJK = re.compile(f"[{HAN}]")
 CJK_RUN = re.compile(f"[{HAN}]+")
-LATIN_WORD = rf"[^\W{HAN}]"  # a word character other than a Chinese one (Chinese has no spaces between words)
+LATIN_WORD = re.compile(rf"[^\W{HAN}]")  # a word character other than a Chinese one (Chinese has no spaces)
+
+
+def stands_alone(phrase: str, text: str) -> bool:
+    """Whether `phrase` occurs in `text` other than inside a longer word; next to a Chinese
+    character counts as alone, since Chinese puts no spaces between words. Found with str.find
+    and one precompiled character class: a lookaround regex per phrase costs about 3 ms to
+    compile (the class spans the CJK ranges), which over a catalogue's titles made each checked
+    explanation take seconds."""
+    start = text.find(phrase)
+    while start >= 0:
+        end = start + len(phrase)
+        if not (start and LATIN_WORD.match(text, start - 1)) and not LATIN_WORD.match(text, end):
+            return True
+        start = text.find(phrase, start + 1)
+    return False
 
 
 def chinese_words(text: str) -> list[str]:
