@@ -22,6 +22,7 @@ from torch import nn
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.evaluation.metrics import mean_ndcg
+from llm4rec.layers import FastDropout
 from llm4rec.models.base import SCORE_BUDGET, FitCache, history_matrix
 from llm4rec.models.code_trie import CodeTrie
 from llm4rec.models.item_features import text_vectors
@@ -75,7 +76,7 @@ class CodeDecoder(nn.Module):
         self.prefix_codes = nn.ModuleList(nn.Embedding(size, hidden) for size in vocabulary_sizes[:-1])
         self.level = nn.Embedding(len(vocabulary_sizes), hidden)
         self.blocks = nn.ModuleList(
-            nn.Sequential(nn.LayerNorm(hidden), nn.Linear(hidden, 4 * hidden), nn.GELU(), nn.Dropout(dropout),
+            nn.Sequential(nn.LayerNorm(hidden), nn.Linear(hidden, 4 * hidden), nn.GELU(), FastDropout(dropout),
                           nn.Linear(4 * hidden, hidden))
             for _ in vocabulary_sizes)
         self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in vocabulary_sizes)

@@ -17,6 +17,7 @@ from torch import nn
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.evaluation.metrics import mean_ndcg, target_ranks
+from llm4rec.layers import FastDropout
 from llm4rec.models.base import FitCache, ModelConfig, Recommender
 from llm4rec.models.item_features import side_features, text_vectors
 from llm4rec.models.negatives import NegativeSampler, Strategy
@@ -118,9 +119,10 @@ class SASRecNet(nn.Module):
         self.scale = config.hidden**0.5  # SASRec scales item embeddings by sqrt(d) before adding positions
         layer = nn.TransformerEncoderLayer(config.hidden, config.heads, config.hidden * 2, config.dropout,
                                            batch_first=True, norm_first=True, activation="gelu")
+        layer.dropout = layer.dropout1 = layer.dropout2 = FastDropout(config.dropout)  # not the attention's own
         self.encoder = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(config.hidden)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = FastDropout(config.dropout)
         self.register_buffer("causal", torch.triu(torch.ones(config.max_len, config.max_len, dtype=torch.bool), 1))
 
     def hidden_states(self, sequences: torch.Tensor, table: torch.Tensor) -> torch.Tensor:

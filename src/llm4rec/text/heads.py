@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from llm4rec.layers import FastDropout
+
 
 class ResidualHead(torch.nn.Module):
     """e ↦ normalise(e + W₂ relu(W₁ e)), starting as the identity (W₂ = 0), so training
@@ -14,7 +16,7 @@ class ResidualHead(torch.nn.Module):
         super().__init__()
         self.inner = torch.nn.Linear(dimension, hidden)
         self.outer = torch.nn.Linear(hidden, dimension)
-        self.dropout = torch.nn.Dropout(dropout)
+        self.dropout = FastDropout(dropout)
         torch.nn.init.zeros_(self.outer.weight)
         torch.nn.init.zeros_(self.outer.bias)
 
