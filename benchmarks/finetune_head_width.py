@@ -7,7 +7,7 @@ width: the fine-tune inside fit on train (early stopping on each train history's
 ranking. Valid only: the width is a default chosen here, so test stays untouched.
 
 Writes benchmarks/results/finetune_head_width.{json,md}. Run with
-`python benchmarks/finetune_head_width.py --datasets ml-100k-loo,amazon-office-loo,caixin-news-loo --seeds 2`.
+`python benchmarks/finetune_head_width.py --datasets ml-100k-loo --seeds 2`.
 """
 
 from __future__ import annotations
