@@ -1,10 +1,11 @@
-"""Benchmark: a large synthetic event log (power-law popularity, sessions) written to Parquet
-and ingested by `load_events` into interactions (typed, batch by batch: data.parquet_events), at
+"""Benchmark: a large synthetic event log (power-law popularity, sessions) written to Parquet or
+CSV and ingested by `load_events` into interactions (batch by batch: data.arrow_events), at
 sizes up to 100,000,000 events over 5,000,000 users and 1,000,000 items. The log is generated
 and written in chunks of CHUNK events (each chunk its own seed), so writing never holds the
 whole log. Each size runs in its own process, so its peak memory is its own: that of ingest,
 since the writer's chunks are freed first (the figure is the process's high-water mark, so it
-covers the writing too). Writes benchmarks/results/large_log.json. Run with `make bench-scale`."""
+covers the writing too). Writes benchmarks/results/large_log.json (`--format csv`:
+large_log_csv.json). Run with `make bench-scale`."""
 
 from __future__ import annotations
 
@@ -22,20 +23,22 @@ SIZES = ((1_000_000, 100_000, 20_000), (3_000_000, 300_000, 60_000), (10_000_000
 CHUNK = 5_000_000
 
 
-def one_size(n_events: int, n_users: int, n_items: int, folder: Path) -> dict:
+def one_size(n_events: int, n_users: int, n_items: int, folder: Path, kind: str) -> dict:
     import pyarrow as pa
+    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     from llm4rec.data.events import load_events
     from llm4rec.data.synthetic import synthetic_log
 
     started = time.perf_counter()
-    path = folder / "events.parquet"
+    path = folder / f"events.{kind}"
     writer = None
     for seed, start in enumerate(range(0, n_events, CHUNK)):
         table = pa.Table.from_pandas(synthetic_log(min(CHUNK, n_events - start), n_users, n_items, seed=seed),
                                      preserve_index=False)
-        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer = writer or (pq.ParquetWriter(path, table.schema) if kind == "parquet"
+                            else pacsv.CSVWriter(path, table.schema))
         writer.write_table(table)
         del table
     writer.close()
@@ -44,7 +47,7 @@ def one_size(n_events: int, n_users: int, n_items: int, folder: Path) -> dict:
     ingested = time.perf_counter()
     return {"events": n_events, "users": n_users, "items": n_items,
             "generate_and_write_s": round(written - started, 1),
-            "parquet_mb": round(path.stat().st_size / 2**20, 1), "ingest_s": round(ingested - written, 1),
+            "file_mb": round(path.stat().st_size / 2**20, 1), "ingest_s": round(ingested - written, 1),
             "rows_loaded": len(dataset.interactions), "distinct_users": dataset.interactions.n_users,
             "distinct_items": dataset.interactions.n_items,
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
@@ -52,23 +55,27 @@ def one_size(n_events: int, n_users: int, n_items: int, folder: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/large_log.json"))
+    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument("--out", type=Path, help="default benchmarks/results/large_log.json (csv: large_log_csv.json)")
     parser.add_argument("--events", help="sizes to run (events, comma-separated), of "
                         + ", ".join(f"{size[0]:,}" for size in SIZES))
     parser.add_argument("--one", nargs=3, type=int, metavar=("EVENTS", "USERS", "ITEMS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         with tempfile.TemporaryDirectory() as folder:
-            print(json.dumps(one_size(*args.one, Path(folder))))
+            print(json.dumps(one_size(*args.one, Path(folder), args.format)))
         return
     rows = []
     wanted = {int(n) for n in args.events.split(",")} if args.events else {size[0] for size in SIZES}
     for size in (size for size in SIZES if size[0] in wanted):
-        output = subprocess.run([sys.executable, __file__, "--one", *map(str, size)], check=True,
-                                capture_output=True, text=True).stdout
+        command = [sys.executable, __file__, "--format", args.format, "--one", *map(str, size)]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
         print(rows[-1], flush=True)
-    args.out.write_text(json.dumps({"command": "python benchmarks/large_log.py", "sizes": rows}, indent=2) + "\n")
+    csv = args.format == "csv"
+    out = args.out or Path("benchmarks/results") / ("large_log_csv.json" if csv else "large_log.json")
+    command = "python benchmarks/large_log.py" + (" --format csv" if csv else "")
+    out.write_text(json.dumps({"command": command, "sizes": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

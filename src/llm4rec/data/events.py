@@ -1,17 +1,28 @@
-"""Generic event logs (CSV, Parquet, JSON lines) plus an optional catalogue file."""
+"""Generic event logs (CSV, Parquet, JSON lines) plus an optional catalogue file. Parquet and
+plain CSV/TSV are read in Arrow batches (`arrow_events`), so a 100M-event log fits in memory;
+JSON lines, gzipped files, multi-character separators and a CSV that Arrow cannot read (bad
+quoting, a row with more fields than the header, text that is not UTF-8) go through the text
+reader, whose messages name the line and whose encoding detection reads any file."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
+from llm4rec.data import arrow_events
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.dataset import Dataset, MissingItemPolicy, build_dataset, check_items_in_catalog
 from llm4rec.data.parsing import INTERACTION_COLUMNS, parse_interactions
 from llm4rec.data.report import LoadReport
-from llm4rec.data.tables import read_table
+from llm4rec.data.tables import SEPARATORS, read_table, sniffed_separator, suffix
+from llm4rec.errors import DataError
+
+STREAMED_SUFFIXES = (".csv", ".tsv")
+TEXT_FALLBACK_BYTES = 1 << 30  # past this a CSV Arrow rejects is not re-read as text: it would not fit
 
 EVENT_FIELDS = ("event_type", "dwell_time", "value")
 
@@ -35,8 +46,16 @@ def load_events(
     item_catalog = None
     if catalog is not None:
         item_catalog = ItemCatalog.from_raw(read_table(catalog, encoding=encoding, report=report), catalog, report)
-    if events.suffix == ".parquet":
-        return _load_parquet(events, item_catalog, columns, report, on_missing_item)
+    attempt = copy.deepcopy(report)  # what the batches noted is dropped if the text reader reads it again
+    source = _batch_source(events, separator, encoding, attempt)
+    if source is not None:
+        try:
+            return _load_batched(source, item_catalog, columns, attempt, on_missing_item)
+        except pa.ArrowException as error:  # Arrow rejected a CSV; the text reader names the line
+            if events.suffix == ".parquet" or events.stat().st_size > TEXT_FALLBACK_BYTES:
+                raise DataError(f"The file could not be read ({error})", file=events,
+                                hint="Check its separator, quoting and encoding (pass --encoding if it is not "
+                                "UTF-8), or convert it to Parquet.") from None
     frame, extra = _parse_events(events, columns, separator, encoding, report)
     if item_catalog is not None:
         frame = check_items_in_catalog(frame, item_catalog, events, report, on_missing_item)
@@ -44,18 +63,43 @@ def load_events(
     return build_dataset(events.stem, frame, report, item_catalog, events=fields)
 
 
-def _load_parquet(events: Path, catalog: ItemCatalog | None, columns: Mapping[str, str] | None, report: LoadReport,
-                  on_missing_item: MissingItemPolicy) -> Dataset:
-    """Parquet keeps its column types: read in batches (see parquet_events), never as text."""
-    from llm4rec.data import parquet_events as parquet
+def _batch_source(events: Path, separator: str | None, encoding: str | None,
+                  report: LoadReport) -> arrow_events.BatchSource | None:
+    """Parquet, or a plain CSV/TSV with a one-character separator (sniffed from the header as the
+    text reader does); None for what only the text reader reads."""
+    if events.suffix == ".parquet":
+        return arrow_events.parquet_source(events)
+    if suffix(events) not in STREAMED_SUFFIXES or events.suffix == ".gz" or not events.exists():
+        return None
+    header = _first_line(events, encoding)
+    if not header:
+        return None
+    chosen = sniffed_separator(header, separator or SEPARATORS[suffix(events)], separator, events, report)
+    if len(chosen) != 1:
+        return None
+    return arrow_events.csv_source(events, [name.strip('"') for name in header.split(chosen)], chosen, encoding)
 
-    names, extra = _column_names(parquet.open_parquet(events).schema_arrow.names, columns)
-    interactions, fields, dropped = parquet.load_parquet_events(events, names, extra, report)
+
+def _first_line(events: Path, encoding: str | None) -> str | None:
+    """The header line, or None when it does not decode (the text reader detects the encoding)."""
+    with events.open("rb") as file:
+        line = file.readline()
+    try:
+        return line.decode(encoding or "utf-8-sig").rstrip("\r\n")
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _load_batched(source: arrow_events.BatchSource, catalog: ItemCatalog | None, columns: Mapping[str, str] | None,
+                  report: LoadReport, on_missing_item: MissingItemPolicy) -> Dataset:
+    """Read in Arrow batches (see arrow_events), never whole as text."""
+    names, extra = _column_names(source.columns, columns)
+    interactions, fields, dropped = arrow_events.load_batched_events(source, names, extra, report)
     if catalog is not None:
-        interactions, fields = parquet.check_catalogued(interactions, fields, dropped, catalog, events, report,
-                                                        on_missing_item)
-    parquet.report_duplicate_rows(interactions, report)
-    return Dataset(events.stem, interactions, catalog, report=report, events=fields)
+        interactions, fields = arrow_events.check_catalogued(interactions, fields, dropped, catalog, source, report,
+                                                             on_missing_item)
+    arrow_events.report_duplicate_rows(interactions, report)
+    return Dataset(source.path.stem, interactions, catalog, report=report, events=fields)
 
 
 def _column_names(available: list[str], columns: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:

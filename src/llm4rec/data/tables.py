@@ -20,7 +20,8 @@ SEPARATORS = {".csv": ",", ".tsv": "\t", ".inter": "\t", ".item": "\t", ".user":
 _SEPARATOR_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", "::": "'::'"}
 
 
-def _suffix(path: Path) -> str:
+def suffix(path: Path) -> str:
+    """The format suffix of a file name, lowercased, past any .gz."""
     suffixes = [s for s in path.suffixes if s != ".gz"]
     return suffixes[-1].lower() if suffixes else ""
 
@@ -104,10 +105,10 @@ def read_table(
     `encoding` it is detected (see `read_text`).
     """
     path = Path(path)
-    suffix = _suffix(path)
-    if suffix == ".parquet":
+    kind = suffix(path)
+    if kind == ".parquet":
         frame = _read_parquet(path)
-    elif suffix in (".jsonl", ".json"):
+    elif kind in (".jsonl", ".json"):
         frame = pd.DataFrame(read_json_lines(path, encoding, report))
     else:
         frame = _read_delimited(path, separator, encoding, column_names, report)
@@ -120,7 +121,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     """A Parquet file; a missing, empty or damaged one is a DataError, not pyarrow's traceback."""
     import pyarrow
 
-    from llm4rec.data.parquet_events import open_parquet
+    from llm4rec.data.arrow_events import open_parquet
 
     try:
         return open_parquet(path).read().to_pandas()
@@ -132,21 +133,28 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _read_delimited(path: Path, separator: str | None, encoding: str | None, column_names: list[str] | None,
                     report: LoadReport | None) -> pd.DataFrame:
     text = read_text(path, encoding, report)
-    chosen = separator or SEPARATORS.get(_suffix(path), ",")
-    frame = _parse_delimited(text, path, chosen, column_names)
-    if frame.shape[1] == 1 and not column_names:
-        header = str(frame.columns[0])
-        candidate = next((c for c in (",", "\t", ";", "|") if c != chosen and c in header), None)
-        if candidate is not None and separator is not None:
-            raise DataError(f"Only one column found; the header {header[:60]!r} looks "
-                            f"{_SEPARATOR_NAMES[candidate]}-separated", file=path, line=1,
-                            hint=f"This file must be {_SEPARATOR_NAMES[separator]}-separated; rewrite it so.")
-        if candidate is not None:
-            if report is not None:
-                report.warn(f"{path}: the header splits on {_SEPARATOR_NAMES[candidate]}s, not "
-                            f"{_SEPARATOR_NAMES[chosen]}s; read as {_SEPARATOR_NAMES[candidate]}-separated.")
-            frame = _parse_delimited(text, path, candidate, column_names)
-    return frame
+    chosen = separator or SEPARATORS.get(suffix(path), ",")
+    if not column_names:
+        chosen = sniffed_separator(text.partition("\n")[0], chosen, separator, path, report)
+    return _parse_delimited(text, path, chosen, column_names)
+
+
+def sniffed_separator(header: str, chosen: str, given: str | None, path: Path, report: LoadReport | None) -> str:
+    """`chosen`, unless the header does not split on it but does on another common separator:
+    then that one, with a note in `report`; a DataError when the user gave `chosen` (`given`)."""
+    if chosen in header:
+        return chosen
+    candidate = next((c for c in (",", "\t", ";", "|") if c != chosen and c in header), None)
+    if candidate is None:
+        return chosen
+    if given is not None:
+        raise DataError(f"Only one column found; the header {header[:60]!r} looks "
+                        f"{_SEPARATOR_NAMES[candidate]}-separated", file=path, line=1,
+                        hint=f"This file must be {_SEPARATOR_NAMES[given]}-separated; rewrite it so.")
+    if report is not None:
+        report.warn(f"{path}: the header splits on {_SEPARATOR_NAMES[candidate]}s, not "
+                    f"{_SEPARATOR_NAMES[chosen]}s; read as {_SEPARATOR_NAMES[candidate]}-separated.")
+    return candidate
 
 
 def _parse_delimited(text: str, path: Path, separator: str, column_names: list[str] | None) -> pd.DataFrame:

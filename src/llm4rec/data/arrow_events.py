@@ -1,24 +1,28 @@
-"""Event logs in Parquet, read batch by batch with their column types kept.
+"""Event logs (Parquet, CSV/TSV) read batch by batch as Arrow tables, never whole as text.
 
-The generic reader (`tables.read_table`) turns every cell into text before validating it, which
-suits CSV, whose cells are text, but held a 10,000,000-event Parquet log as 4.8 GB of Python
-strings. Here each batch of rows is checked in its own types: ids are dictionary-encoded by
-Arrow and only each batch's distinct ids become strings; numbers stay numbers; a string column
-is parsed as the text reader would. Kept rows go into compact typed arrays (int32 indices,
-int64 seconds, float32 values) and the batches' id dictionaries are unified at the end, so
-memory holds those arrays plus one batch. A bad value is named by file, row and column as in
-every loader (row 1 is the first data row).
+The generic reader (`tables.read_table`) turns every cell into a Python string before
+validating it: 10,000,000 events took 4.8 GB that way, so a 100M-event log did not fit 24 GB.
+Here each batch of rows is checked in its own types: ids are dictionary-encoded by Arrow and
+only each batch's distinct ids become strings; numbers stay numbers; a string column is parsed
+as the text reader would. Kept rows go into compact typed arrays (int32 indices, int64 seconds,
+float32 values) and the batches' id dictionaries are unified at the end, so memory holds those
+arrays plus one batch. Parquet keeps its column types; CSV is streamed by Arrow's reader with
+every cell as a string, so its values are read exactly as the text reader reads them. A bad value
+is named by file, row and column as in every loader (Parquet: row 1 is the first data row; CSV:
+the file line, 2 below the header).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from llm4rec.data.catalog import ItemCatalog
@@ -31,6 +35,7 @@ from llm4rec.errors import DataError
 from llm4rec.progress import track
 
 BATCH_ROWS = 1_000_000
+CSV_BLOCK_BYTES = 32 << 20  # about a million short CSV rows per batch, as BATCH_ROWS
 TEXT_FIELDS = ("event_type",)  # event fields kept as categories; the others are numbers
 
 
@@ -129,23 +134,60 @@ class _Vocabulary:
         return IdMap(ids[order]), remap
 
 
-def load_parquet_events(path: Path, names: Mapping[str, str], extra: Mapping[str, str], report: LoadReport
-                        ) -> tuple[Interactions, pd.DataFrame | None, np.ndarray]:
-    """(interactions, the event fields row-aligned or None, the file rows left out as bad) from
-    a Parquet log; `names` maps user_id, item_id, timestamp, rating to the file's columns, `extra`
-    the event fields present. Every column is allocated once for the file's row count and filled
-    batch by batch."""
+@dataclass(frozen=True)
+class BatchSource:
+    """A log as Arrow batches: its columns, an upper bound on its rows (the arrays are allocated
+    once for it) and the file row of its first data row."""
+
+    path: Path
+    columns: list[str]
+    rows_bound: int
+    first_row: int
+    batches: Callable[[list[str]], Iterator[pa.RecordBatch]]  # the wanted columns' batches
+
+
+def parquet_source(path: Path) -> BatchSource:
     parquet = open_parquet(path)
-    available = parquet.schema_arrow.names
+    return BatchSource(path, parquet.schema_arrow.names, parquet.metadata.num_rows, 1,
+                       lambda wanted: parquet.iter_batches(BATCH_ROWS, columns=wanted))
+
+
+def csv_source(path: Path, columns: list[str], separator: str, encoding: str | None) -> BatchSource:
+    """A delimited file streamed by Arrow with every cell a string (empty cells ''), whose header
+    is `columns` (read and checked by the caller). The row bound counts the file's line breaks."""
+    def batches(wanted: list[str]) -> Iterator[pa.RecordBatch]:
+        as_text = pacsv.ConvertOptions(include_columns=wanted, column_types=dict.fromkeys(columns, pa.string()),
+                                       strings_can_be_null=False, quoted_strings_can_be_null=False)
+        return pacsv.open_csv(path, pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, encoding=encoding or "utf8"),
+                              pacsv.ParseOptions(delimiter=separator), as_text)
+
+    return BatchSource(path, columns, _line_breaks(path) + 1, 2, batches)
+
+
+def _line_breaks(path: Path) -> int:
+    count = 0
+    with path.open("rb") as file:
+        while chunk := file.read(64 << 20):
+            count += chunk.count(b"\n")
+    return count
+
+
+def load_batched_events(source: BatchSource, names: Mapping[str, str], extra: Mapping[str, str],
+                        report: LoadReport) -> tuple[Interactions, pd.DataFrame | None, np.ndarray]:
+    """(interactions, the event fields row-aligned or None, the file rows left out as bad) from
+    a batched log; `names` maps user_id, item_id, timestamp, rating to the file's columns, `extra`
+    the event fields present. Every column is allocated once for the source's row bound and
+    filled batch by batch."""
+    path, available = source.path, source.columns
     require_columns(pd.DataFrame(columns=available), names, path, optional=("rating",))
     wanted = list(dict.fromkeys([c for c in names.values() if c in available] + list(extra.values())))
-    n = parquet.metadata.num_rows
+    n = source.rows_bound
     codes = {key: (np.empty(n, np.int32), _Vocabulary()) for key in ("user_id", "item_id", *(
         f for f in extra if f in TEXT_FIELDS))}
     numbers = {f: np.empty(n, np.float32) for f in extra if f not in TEXT_FIELDS}
     times, ratings = np.empty(n, np.int64), np.empty(n, np.float32)
-    dropped, cursor, first_row = [], 0, 1
-    for batch in track(parquet.iter_batches(BATCH_ROWS, columns=wanted), f"reading {path.name} ({n:,} rows)"):
+    dropped, cursor, first_row = [], 0, source.first_row
+    for batch in track(source.batches(wanted), f"reading {path.name} (up to {n:,} rows)"):
         table = pa.Table.from_batches([batch])
         checked = _Batch(table, first_row, names, path)
         report.bad_rows(checked.problems, int(checked.bad.sum()), "Fix or remove the named row.")
@@ -166,7 +208,8 @@ def load_parquet_events(path: Path, names: Mapping[str, str], extra: Mapping[str
         dropped.append(np.flatnonzero(checked.bad) + first_row)
         cursor, first_row = rows.stop, first_row + checked.n
     if not cursor:
-        raise DataError("The file has no valid data rows", file=path)
+        raise DataError("The file has no valid data rows" if first_row > source.first_row
+                        else "The file has a header but no data rows", file=path)
     (users, user_remap), (items, item_remap) = codes["user_id"][1].sorted(), codes["item_id"][1].sorted()
     interactions = Interactions(users, items, user_remap[codes["user_id"][0][:cursor]],
                                 item_remap[codes["item_id"][0][:cursor]], times[:cursor], ratings[:cursor],
@@ -184,15 +227,16 @@ def _categories(codes: np.ndarray, vocabulary: _Vocabulary, rows: int) -> pd.Cat
     return pd.Categorical.from_codes(np.where(kept >= 0, remap[np.maximum(kept, 0)], -1), categories.ids)
 
 
-def file_rows(kept: np.ndarray, dropped: np.ndarray) -> np.ndarray:
-    """The file row of each kept row index, given the sorted file rows left out: kept row k
-    follows the dropped rows that have at most k kept rows before them."""
-    kept_before = np.asarray(dropped) - np.arange(len(dropped)) - 1
-    return kept + 1 + np.searchsorted(kept_before, kept, side="right")
+def file_rows(kept: np.ndarray, dropped: np.ndarray, first_row: int = 1) -> np.ndarray:
+    """The file row of each kept row index, given the sorted file rows left out and the file row
+    of the first data row: kept row k follows the dropped rows that have at most k kept rows
+    before them."""
+    kept_before = np.asarray(dropped) - np.arange(len(dropped)) - first_row
+    return kept + first_row + np.searchsorted(kept_before, kept, side="right")
 
 
 def check_catalogued(interactions: Interactions, events: pd.DataFrame | None, dropped: np.ndarray,
-                     catalog: ItemCatalog, path: Path, report: LoadReport, on_missing: MissingItemPolicy
+                     catalog: ItemCatalog, source: BatchSource, report: LoadReport, on_missing: MissingItemPolicy
                      ) -> tuple[Interactions, pd.DataFrame | None]:
     """The catalogue rule of `dataset.check_items_in_catalog`, over item indices."""
     uncatalogued = np.flatnonzero(catalog.missing(pd.Series(interactions.items.ids)))
@@ -205,9 +249,10 @@ def check_catalogued(interactions: Interactions, events: pd.DataFrame | None, dr
         report.warn(f"{len(at)} interactions ({len(np.unique(interactions.item_index[at]))} items) have no "
                     f"catalogue row; kept with empty text, for example items {examples}")
         return interactions, events
-    examples = [RowProblem(str(path), int(line), "item_id",
+    lines = file_rows(at[:EXAMPLES_KEPT], dropped, source.first_row)
+    examples = [RowProblem(str(source.path), int(line), "item_id",
                            f"item {interactions.items.ids[interactions.item_index[row]]!r} is not in the catalogue")
-                for row, line in zip(at[:EXAMPLES_KEPT], file_rows(at[:EXAMPLES_KEPT], dropped), strict=True)]
+                for row, line in zip(at[:EXAMPLES_KEPT], lines, strict=True)]
     report.bad_rows(examples, len(at), "Add the item to the catalogue or remove the row.")
     keep = ~missing
     return interactions.select(keep), None if events is None else events[keep].reset_index(drop=True)

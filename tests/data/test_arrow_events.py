@@ -1,4 +1,5 @@
-"""Parquet event logs read in batches with their types kept (issue: live at scale, 100M-event ingest)."""
+"""Event logs read in Arrow batches: Parquet with its types kept, CSV as strings (issue: live at
+scale, 100M-event ingest)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from llm4rec.data import parquet_events
+from llm4rec.data import arrow_events
 from llm4rec.data.events import load_events
 from llm4rec.errors import DataError
 
@@ -39,7 +40,7 @@ def test_batches_are_unified(tmp_path, monkeypatch):
     frame = log()
     frame.to_parquet(tmp_path / "events.parquet", row_group_size=2)
     whole = load_events(tmp_path / "events.parquet")
-    monkeypatch.setattr(parquet_events, "BATCH_ROWS", 2)  # three batches, each with its own id dictionary
+    monkeypatch.setattr(arrow_events, "BATCH_ROWS", 2)  # three batches, each with its own id dictionary
     batched = load_events(tmp_path / "events.parquet")
     assert batched.interactions.users == whole.interactions.users
     np.testing.assert_array_equal(batched.interactions.item_index, whole.interactions.item_index)
@@ -47,7 +48,7 @@ def test_batches_are_unified(tmp_path, monkeypatch):
 
 
 def test_bad_values_are_named_by_row_and_column(tmp_path, monkeypatch):
-    monkeypatch.setattr(parquet_events, "BATCH_ROWS", 2)  # the bad rows sit in later batches
+    monkeypatch.setattr(arrow_events, "BATCH_ROWS", 2)  # the bad rows sit in later batches
     frame = log().assign(rating=["4", "5", "", "great", "2.5", "1"])  # a text column of numbers
     frame.loc[4, "user_id"] = None
     frame["user_id"] = frame["user_id"].astype("Int64")
@@ -72,4 +73,37 @@ def test_a_row_missing_from_the_catalogue_is_named_after_dropped_rows(tmp_path):
     assert "line 2" in str(error.value)  # the bad timestamp comes first
     loaded = load_events(tmp_path / "events.parquet", tmp_path / "items.csv", skip_bad_rows=True)
     assert [p.line for p in loaded.report.examples] == [2, 5] and len(loaded.interactions) == 4
-    assert parquet_events.file_rows(np.array([0, 1, 2, 3]), np.array([2, 5])).tolist() == [1, 3, 4, 6]
+    assert arrow_events.file_rows(np.array([0, 1, 2, 3]), np.array([2, 5])).tolist() == [1, 3, 4, 6]
+
+
+def test_a_csv_streamed_in_blocks_loads_as_the_text_reader_reads_it(tmp_path, monkeypatch):
+    """Issue 23 (100M-event ingest): a CSV is read in Arrow batches with every cell a string, so
+    ids keep their leading zeros and bad values are named by file line, as the text reader does."""
+    frame = log().assign(user_id=["007", "007", "8", "9", "9", "10"],
+                         timestamp=log()["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    frame.to_csv(tmp_path / "events.csv", index=False)
+    monkeypatch.setattr(arrow_events, "CSV_BLOCK_BYTES", 64)  # a batch of a row or two
+    streamed = load_events(tmp_path / "events.csv")
+    as_text = pd.read_csv(tmp_path / "events.csv", dtype=str, keep_default_na=False)
+    assert streamed.interactions.users.ids.tolist() == sorted(as_text["user_id"].unique())  # "007", not 7
+    assert streamed.interactions.items.ids.tolist() == ["a", "b", "c"]
+    assert streamed.events["event_type"].tolist() == as_text["event_type"].tolist()
+    np.testing.assert_allclose(streamed.interactions.ratings, pd.to_numeric(as_text["rating"]).to_numpy(float))
+    frame["rating"] = frame["rating"].astype(object)
+    frame.loc[4, "rating"] = "great"  # file line 6 (the header is line 1)
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(DataError, match="'great' is not a number") as error:
+        load_events(tmp_path / "bad.csv")
+    assert error.value.line == 6
+    kept = load_events(tmp_path / "bad.csv", skip_bad_rows=True)
+    assert len(kept.interactions) == 5 and [p.line for p in kept.report.examples] == [6]
+
+
+def test_a_csv_that_arrow_rejects_is_read_by_the_text_reader_for_its_message(tmp_path):
+    (tmp_path / "events.csv").write_text("user_id,item_id,timestamp\n1,a,5\n2,b,6,extra\n")
+    with pytest.raises(DataError, match="do not split into the header's columns") as error:
+        load_events(tmp_path / "events.csv")
+    assert error.value.line == 3
+    (tmp_path / "latin.csv").write_bytes("user_id,item_id,timestamp\n1,Caf\xe9,5\n".encode("latin-1"))
+    loaded = load_events(tmp_path / "latin.csv")  # not UTF-8: the text reader detects the encoding
+    assert loaded.interactions.items.ids.tolist() == ["Café"] and any("not UTF-8" in w for w in loaded.report.warnings)
