@@ -54,8 +54,8 @@ def load_events(
         except pa.ArrowException as error:  # Arrow rejected a CSV; the text reader names the line
             if events.suffix == ".parquet" or events.stat().st_size > TEXT_FALLBACK_BYTES:
                 raise DataError(f"The file could not be read ({error})", file=events,
-                                hint="Check its separator, quoting and encoding (pass --encoding if it is not "
-                                "UTF-8), or convert it to Parquet.") from None
+                                hint="Check its separator and quoting, convert it to UTF-8 if it is not, or "
+                                "convert it to Parquet.") from None
     frame, extra = _parse_events(events, columns, separator, encoding, report)
     if item_catalog is not None:
         frame = check_items_in_catalog(frame, item_catalog, events, report, on_missing_item)
