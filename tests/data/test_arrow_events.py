@@ -107,3 +107,13 @@ def test_a_csv_that_arrow_rejects_is_read_by_the_text_reader_for_its_message(tmp
     (tmp_path / "latin.csv").write_bytes("user_id,item_id,timestamp\n1,Caf\xe9,5\n".encode("latin-1"))
     loaded = load_events(tmp_path / "latin.csv")  # not UTF-8: the text reader detects the encoding
     assert loaded.interactions.items.ids.tolist() == ["Café"] and any("not UTF-8" in w for w in loaded.report.warnings)
+
+
+def test_a_large_csv_that_arrow_rejects_is_a_clear_error_not_a_text_read(tmp_path, monkeypatch):
+    from llm4rec.data import events
+
+    monkeypatch.setattr(events, "TEXT_FALLBACK_BYTES", 10)  # as if the file were too big to hold as text
+    (tmp_path / "events.csv").write_text("user_id,item_id,timestamp\n1,a,5\n2,b,6,extra\n")
+    with pytest.raises(DataError, match="could not be read") as error:
+        load_events(tmp_path / "events.csv")
+    assert "Parquet" in error.value.hint
