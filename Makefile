@@ -60,6 +60,7 @@ bench-finetune-methods: $(STAMP)
 
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/large_log.py
+	$(BIN)/python benchmarks/large_log.py --format csv
 	$(BIN)/python benchmarks/large_catalogue.py
 	$(BIN)/python benchmarks/ann_retrieval.py --sizes 100000,1000000,5000000 --float-up-to 5000000 --ef 16,32,64,128,256,512 --skip-uniform --out benchmarks/results/ann_scale.json
 
