@@ -192,8 +192,7 @@ class TitleCheck:
         it), or its popularity said of a liked title or of nothing ("you liked "A", "B", more
         popular than 74% of items"); a clause stating popularity must be about "it" or the
         recommended title, and name no liked one."""
-        recommended = [_normal(allowed[0]), _normal(article_first(allowed[0]))]
-        liked = [form for t in allowed[1:] for form in (_normal(t), _normal(article_first(t)))]
+        recommended, liked = _title_forms(allowed)
         found = []
         lowered = _normal(text)
         if any(re.search(rf"\bliked\W+(?:\w+\W+)?{re.escape(form)}", lowered) for form in recommended):
@@ -210,8 +209,7 @@ class TitleCheck:
         """`misattributed` for a Chinese sentence: "喜欢《推荐的》" outside "(可能)会喜欢" calls it
         liked; a clause on popularity (欢迎, 热门) must be about 它/这 or the recommended title and
         name no liked one."""
-        recommended = [_normal(allowed[0]), _normal(article_first(allowed[0]))]
-        liked = [form for t in allowed[1:] for form in (_normal(t), _normal(article_first(t)))]
+        recommended, liked = _title_forms(allowed)
         found = []
         lowered = re.sub(r"(?:可能|也许|或许)?会喜欢", "会", _normal(text))  # "may like": not a claim
         if any(re.search(rf"喜欢\W?{re.escape(form)}", lowered) for form in recommended):
@@ -252,6 +250,12 @@ class TitleCheck:
         if record is not None:
             found += [f"word the evidence does not hold: {w}" for w in sorted(said - words(record) - frame)]
         return found
+
+
+def _title_forms(allowed: list[str]) -> tuple[list[str], list[str]]:
+    """The recommended title's forms (as written and article first), and the liked titles'."""
+    forms = [[_normal(title), _normal(article_first(title))] for title in allowed]
+    return forms[0], [form for pair in forms[1:] for form in pair]
 
 
 def words(text: str) -> set[str]:
