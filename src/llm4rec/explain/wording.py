@@ -228,8 +228,9 @@ class TitleCheck:
         or a run of words said twice, and (given `record`) any word neither in the record nor
         in `frame`."""
         found = []
-        said = words(text)
         lowered = f" {_normal(text)} "
+        sequence = word_sequence(lowered)  # segmented once, for the words said and the repeated runs
+        said = word_set(sequence)
         evidence = {_normal(form) for a in attributes for form in (a, translate(a, "zh"))}
         named_categories = sorted(self.categories - evidence)
         # Chinese has no spaces: a Chinese category is named where its characters stand in the text
@@ -239,7 +240,6 @@ class TitleCheck:
         quoted = [_normal(q) for q in QUOTED.findall(text)]
         if len(quoted) != len(set(quoted)):
             found.append("a title repeated")  # looping over a title
-        sequence = word_sequence(lowered)
         runs = [tuple(sequence[i:i + REPEATED_WORDS]) for i in range(len(sequence) - REPEATED_WORDS + 1)]
         if len(runs) != len(set(runs)):
             found.append("words repeated")
@@ -261,7 +261,11 @@ def _title_forms(allowed: list[str]) -> tuple[list[str], list[str]]:
 def words(text: str) -> set[str]:
     """Lowercased word tokens, hyphenated ones also split ("sci-fi", "sci", "fi"); Chinese as
     jieba's words."""
-    tokens = word_sequence(text)
+    return word_set(word_sequence(text))
+
+
+def word_set(tokens: list[str]) -> set[str]:
+    """`words` of an already segmented text."""
     return {t.strip("'-") for t in tokens} | {part for t in tokens for part in t.split("-")} - {""}
 
 
