@@ -150,5 +150,5 @@ def test_labelled_queries_find_their_topic_across_languages(shared_data, dataset
     split, _ = read_split_dir(shared_data / dataset)
     vectors = text_vectors(split.catalog, split.train.items, "use-multilingual", None, "query")
     scores = vectors @ TextEncoder("use-multilingual", show_progress=False).encode([query])[0]
-    rows = split.catalog.aligned(split.train.items).fillna("").astype(str).iloc[np.argsort(-scores)[:5]]
+    rows = split.catalog.aligned(split.train.items).astype(object).fillna("").astype(str).iloc[np.argsort(-scores)[:5]]
     assert sum(relevant(row) for _, row in rows.iterrows()) >= 3, rows

@@ -46,7 +46,7 @@ def catalogue_rows(reference: ItemCatalog, items: list[NewItem]) -> ItemCatalog:
     """The items as rows of `reference`'s columns: numbers typed, the values as given kept as text."""
     index = pd.Index([item.item_id for item in items], name="item_id")
     raw = pd.DataFrame([{name: "" if value is None else str(value) for name, value in item.fields.items()}
-                        for item in items], columns=reference.raw.columns, index=index).fillna("")
+                        for item in items], columns=reference.raw.columns, index=index, dtype=object).fillna("")
     frame = pd.DataFrame([item.fields for item in items], columns=reference.frame.columns, index=index)
     for column in reference.numeric_columns:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
