@@ -76,9 +76,10 @@ def main() -> None:
     out = args.out or Path("benchmarks/results") / ("large_log_csv.json" if csv else "large_log.json")
     command = "python benchmarks/large_log.py" + (" --format csv" if csv else "")
     # the sizes not run this time keep their rows from the file
-    kept = json.loads(out.read_text())["sizes"] if out.exists() else []
-    rows = sorted([row for row in kept if row["events"] not in wanted] + rows, key=lambda row: row["events"])
-    out.write_text(json.dumps({"command": command, "sizes": rows}, indent=2) + "\n")
+    previous = json.loads(out.read_text()) if out.exists() else {"sizes": []}
+    rows = sorted([row for row in previous["sizes"] if row["events"] not in wanted] + rows,
+                  key=lambda row: row["events"])
+    out.write_text(json.dumps(previous | {"command": command, "sizes": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
