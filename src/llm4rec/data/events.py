@@ -51,8 +51,11 @@ def load_events(
     if source is not None:
         try:
             return _load_batched(source, item_catalog, columns, attempt, on_missing_item)
-        except pa.ArrowException as error:  # Arrow rejected a CSV; the text reader names the line
-            if events.suffix == ".parquet" or events.stat().st_size > TEXT_FALLBACK_BYTES:
+        except pa.ArrowException as error:  # for a CSV, the text reader names the line
+            if events.suffix == ".parquet":
+                raise DataError(f"The file could not be read ({error})", file=events,
+                                hint="Check that it was written completely, or pass the data as .csv.") from None
+            if events.stat().st_size > TEXT_FALLBACK_BYTES:
                 raise DataError(f"The file could not be read ({error})", file=events,
                                 hint="Check its separator and quoting, convert it to UTF-8 if it is not, or "
                                 "convert it to Parquet.") from None
