@@ -52,13 +52,11 @@ def load_events(
         try:
             return _load_batched(source, item_catalog, columns, attempt, on_missing_item)
         except pa.ArrowException as error:  # for a CSV, the text reader names the line
-            if events.suffix == ".parquet":
-                raise DataError(f"The file could not be read ({error})", file=events,
-                                hint="Check that it was written completely, or pass the data as .csv.") from None
-            if events.stat().st_size > TEXT_FALLBACK_BYTES:
-                raise DataError(f"The file could not be read ({error})", file=events,
-                                hint="Check its separator and quoting, convert it to UTF-8 if it is not, or "
-                                "convert it to Parquet.") from None
+            parquet = events.suffix == ".parquet"
+            if parquet or events.stat().st_size > TEXT_FALLBACK_BYTES:
+                hint = ("Check that it was written completely, or pass the data as .csv." if parquet else
+                        "Check its separator and quoting, convert it to UTF-8 if it is not, or convert it to Parquet.")
+                raise DataError(f"The file could not be read ({error})", file=events, hint=hint) from None
     frame, extra = _parse_events(events, columns, separator, encoding, report)
     if item_catalog is not None:
         frame = check_items_in_catalog(frame, item_catalog, events, report, on_missing_item)

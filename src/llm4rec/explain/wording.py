@@ -181,7 +181,7 @@ class TitleCheck:
         `attributes`, and, given the evidence `record`, any word that is neither in the record
         nor in the frame of a recommendation (`FRAME_WORDS`): years, names, themes and praise
         the record does not hold; in Chinese (`language` "zh") the same, over jieba's words."""
-        recommended = {_normal(allowed[0]), _normal(article_first(allowed[0]))}
+        recommended = _forms(allowed[0])
         named = [] if any(form in f" {_normal(text)} " for form in recommended) else [
             "the recommended title is not named"]
         misattributed = self.misattributed_zh(text, allowed) if language == "zh" else self.misattributed(text, allowed)
@@ -236,7 +236,7 @@ class TitleCheck:
         # Chinese has no spaces: a Chinese category is named where its characters stand in the text
         found += [f"category not in the evidence: {c}" for c in named_categories
                   if (c in lowered if CJK.search(c) else c in said)]
-        allowed_forms = {_normal(t) for t in titles} | {_normal(article_first(t)) for t in titles}
+        allowed_forms = {form for title in titles for form in _forms(title)}
         quoted = [_normal(q) for q in QUOTED.findall(text)]
         if len(quoted) != len(set(quoted)):
             found.append("a title repeated")  # looping over a title
@@ -252,10 +252,14 @@ class TitleCheck:
         return found
 
 
+def _forms(title: str) -> list[str]:
+    """A title as written and article first ("Empire Strikes Back, The" / "The Empire ..."), normalised."""
+    return [_normal(title), _normal(article_first(title))]
+
+
 def _title_forms(allowed: list[str]) -> tuple[list[str], list[str]]:
-    """The recommended title's forms (as written and article first), and the liked titles'."""
-    forms = [[_normal(title), _normal(article_first(title))] for title in allowed]
-    return forms[0], [form for pair in forms[1:] for form in pair]
+    """The recommended title's forms, and the liked titles'."""
+    return _forms(allowed[0]), [form for title in allowed[1:] for form in _forms(title)]
 
 
 def words(text: str) -> set[str]:
