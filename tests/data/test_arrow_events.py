@@ -117,3 +117,10 @@ def test_a_large_csv_that_arrow_rejects_is_a_clear_error_not_a_text_read(tmp_pat
     with pytest.raises(DataError, match="could not be read") as error:
         load_events(tmp_path / "events.csv")
     assert "Parquet" in error.value.hint
+
+
+def test_a_quoted_header_name_may_hold_the_separator(tmp_path):
+    (tmp_path / "events.csv").write_text('"user_id","item,id","timestamp"\n1,a,5\n')
+    with pytest.raises(DataError, match=r"the file has columns \['user_id', 'item,id', 'timestamp'\]"):
+        load_events(tmp_path / "events.csv")
+    assert load_events(tmp_path / "events.csv", columns={"item_id": "item,id"}).interactions.items.ids.tolist() == ["a"]

@@ -7,6 +7,7 @@ reader, whose messages name the line and whose encoding detection reads any file
 from __future__ import annotations
 
 import copy
+import csv
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -78,7 +79,8 @@ def _batch_source(events: Path, separator: str | None, encoding: str | None,
     chosen = sniffed_separator(header, separator or SEPARATORS[suffix(events)], separator, events, report)
     if len(chosen) != 1:
         return None
-    return arrow_events.csv_source(events, [name.strip('"') for name in header.split(chosen)], chosen, encoding)
+    columns = next(csv.reader([header], delimiter=chosen))  # quoted names may hold the separator
+    return arrow_events.csv_source(events, columns, chosen, encoding)
 
 
 def _first_line(events: Path, encoding: str | None) -> str | None:
