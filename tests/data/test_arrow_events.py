@@ -124,3 +124,60 @@ def test_a_quoted_header_name_may_hold_the_separator(tmp_path):
     with pytest.raises(DataError, match=r"the file has columns \['user_id', 'item,id', 'timestamp'\]"):
         load_events(tmp_path / "events.csv")
     assert load_events(tmp_path / "events.csv", columns={"item_id": "item,id"}).interactions.items.ids.tolist() == ["a"]
+
+
+def text_reader_forbidden(monkeypatch):
+    """Fail the test if the loader falls back to the text reader."""
+    from llm4rec.data import events
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("read through the text reader, not in Arrow batches")
+
+    monkeypatch.setattr(events, "_parse_events", refuse)
+
+
+@pytest.mark.parametrize("name", ["events.jsonl", "events.jsonl.gz", "events.csv.gz"])
+def test_json_lines_and_gzipped_logs_stream_as_the_csv_loads(tmp_path, monkeypatch, name):
+    """Issue 23: JSON lines and gzipped files take the batched path too, and load the same log."""
+    frame = log().assign(timestamp=log()["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    frame.to_csv(tmp_path / "events.csv", index=False)
+    expected = load_events(tmp_path / "events.csv")
+    if ".jsonl" in name:  # user ids as JSON numbers, missing values as null
+        frame.to_json(tmp_path / name, orient="records", lines=True)
+    else:
+        frame.to_csv(tmp_path / name, index=False)
+    monkeypatch.setattr(arrow_events, "JSON_BLOCK_BYTES", 256)
+    monkeypatch.setattr(arrow_events, "CSV_BLOCK_BYTES", 64)  # several batches
+    text_reader_forbidden(monkeypatch)
+    streamed = load_events(tmp_path / name)
+    for field in ("user_index", "item_index", "timestamps", "ratings"):
+        np.testing.assert_array_equal(getattr(streamed.interactions, field), getattr(expected.interactions, field))
+    assert streamed.interactions.users.ids.tolist() == ["10", "7", "8", "9"]
+    assert streamed.events["event_type"].tolist() == expected.events["event_type"].tolist()
+
+
+def test_a_bad_json_value_is_named_by_its_line(tmp_path, monkeypatch):
+    lines = ['{"user_id": 1, "item_id": "a", "timestamp": 5, "rating": "4"}'] * 3  # ratings written as strings
+    lines.append('{"user_id": 2, "item_id": "b", "timestamp": 6, "rating": "great"}')
+    (tmp_path / "events.jsonl").write_text("\n".join(lines) + "\n")
+    text_reader_forbidden(monkeypatch)
+    with pytest.raises(DataError, match="'great' is not a number") as error:
+        load_events(tmp_path / "events.jsonl")
+    assert error.value.line == 4
+
+
+def test_a_json_field_that_changes_type_is_read_as_text_or_named(tmp_path, monkeypatch):
+    """Arrow fixes a JSON field's type from its first block: an id written as a number there and
+    as a string later is read by the text reader, or, past its size limit, is a clear error."""
+    from llm4rec.data import events
+
+    lines = [f'{{"user_id": {u}, "item_id": "a", "timestamp": 5}}' for u in range(40)]
+    lines.append('{"user_id": "u2", "item_id": "b", "timestamp": 6}')
+    (tmp_path / "events.jsonl").write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(arrow_events, "JSON_BLOCK_BYTES", 512)
+    loaded = load_events(tmp_path / "events.jsonl")
+    assert "u2" in loaded.interactions.users.ids.tolist() and loaded.interactions.n_users == 41
+    monkeypatch.setattr(events, "TEXT_FALLBACK_BYTES", 10)
+    with pytest.raises(DataError, match="could not be read") as error:
+        load_events(tmp_path / "events.jsonl")
+    assert "one JSON type" in error.value.hint

@@ -1,8 +1,9 @@
-"""Generic event logs (CSV, Parquet, JSON lines) plus an optional catalogue file. Parquet and
-plain CSV/TSV are read in Arrow batches (`arrow_events`), so a 100M-event log fits in memory;
-JSON lines, gzipped files, multi-character separators and a CSV that Arrow cannot read (bad
-quoting, a row with more fields than the header, text that is not UTF-8) go through the text
-reader, whose messages name the line and whose encoding detection reads any file."""
+"""Generic event logs (CSV, Parquet, JSON lines) plus an optional catalogue file. Parquet, CSV/TSV
+and UTF-8 JSON lines, plain or gzipped, are read in Arrow batches (`arrow_events`), so a
+100M-event log fits in memory; multi-character separators and a file Arrow cannot read (bad
+quoting, a row with more fields than the header, text that is not UTF-8, a JSON field whose
+type changes between lines) go through the text reader, whose messages name the line and whose
+encoding detection reads any file."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ from llm4rec.data.report import LoadReport
 from llm4rec.data.tables import SEPARATORS, read_table, sniffed_separator, suffix
 from llm4rec.errors import DataError
 
-STREAMED_SUFFIXES = (".csv", ".tsv")
-TEXT_FALLBACK_BYTES = 1 << 30  # past this a CSV Arrow rejects is not re-read as text: it would not fit
+DELIMITED_SUFFIXES = (".csv", ".tsv")
+JSON_SUFFIXES = (".jsonl", ".json")
+TEXT_FALLBACK_BYTES = 1 << 30  # past this a file Arrow rejects is not re-read as text: it would not fit
+GZIP_RATIO = 4  # an event log gzips to a quarter of its size or less: the text limit on a .gz file
 
 EVENT_FIELDS = ("event_type", "dwell_time", "value")
 
@@ -48,16 +51,14 @@ def load_events(
     if catalog is not None:
         item_catalog = ItemCatalog.from_raw(read_table(catalog, encoding=encoding, report=report), catalog, report)
     attempt = copy.deepcopy(report)  # what the batches noted is dropped if the text reader reads it again
-    source = _batch_source(events, separator, encoding, attempt)
-    if source is not None:
-        try:
+    try:
+        source = _batch_source(events, separator, encoding, attempt)
+        if source is not None:
             return _load_batched(source, item_catalog, columns, attempt, on_missing_item)
-        except pa.ArrowException as error:  # for a CSV, the text reader names the line
-            parquet = events.suffix == ".parquet"
-            if parquet or events.stat().st_size > TEXT_FALLBACK_BYTES:
-                hint = ("Check that it was written completely, or pass the data as .csv." if parquet else
-                        "Check its separator and quoting, convert it to UTF-8 if it is not, or convert it to Parquet.")
-                raise DataError(f"The file could not be read ({error})", file=events, hint=hint) from None
+    except (pa.ArrowException, OSError, EOFError) as error:  # the text reader names the line
+        if events.suffix == ".parquet" or events.stat().st_size > _text_limit(events):
+            raise DataError(f"The file could not be read ({error})", file=events,
+                            hint=_unreadable_hint(events)) from None
     frame, extra = _parse_events(events, columns, separator, encoding, report)
     if item_catalog is not None:
         frame = check_items_in_catalog(frame, item_catalog, events, report, on_missing_item)
@@ -67,14 +68,16 @@ def load_events(
 
 def _batch_source(events: Path, separator: str | None, encoding: str | None,
                   report: LoadReport) -> arrow_events.BatchSource | None:
-    """Parquet, or a plain CSV/TSV with a one-character separator (sniffed from the header as the
-    text reader does); None for what only the text reader reads."""
+    """Parquet, UTF-8 JSON lines, or a CSV/TSV with a one-character separator (sniffed from the
+    header as the text reader does), plain or gzipped; None for what only the text reader reads."""
     if events.suffix == ".parquet":
         return arrow_events.parquet_source(events)
-    if suffix(events) not in STREAMED_SUFFIXES or events.suffix == ".gz" or not events.exists():
+    if not events.exists():
         return None
-    header = _first_line(events, encoding)
-    if not header:
+    if suffix(events) in JSON_SUFFIXES:
+        utf8 = encoding is None or encoding.lower().replace("-", "").replace("_", "") == "utf8"
+        return arrow_events.json_source(events) if utf8 else None
+    if suffix(events) not in DELIMITED_SUFFIXES or not (header := _first_line(events, encoding)):
         return None
     chosen = sniffed_separator(header, separator or SEPARATORS[suffix(events)], separator, events, report)
     if len(chosen) != 1:
@@ -85,12 +88,29 @@ def _batch_source(events: Path, separator: str | None, encoding: str | None,
 
 def _first_line(events: Path, encoding: str | None) -> str | None:
     """The header line, or None when it does not decode (the text reader detects the encoding)."""
-    with events.open("rb") as file:
-        line = file.readline()
+    head = b""
+    with arrow_events.open_binary(events) as file:  # an Arrow stream has no readline
+        while b"\n" not in head and (chunk := file.read(1 << 16)):
+            head += chunk
     try:
-        return line.decode(encoding or "utf-8-sig").rstrip("\r\n")
+        return head.split(b"\n", 1)[0].decode(encoding or "utf-8-sig").rstrip("\r\n")
     except (UnicodeDecodeError, LookupError):
         return None
+
+
+def _text_limit(events: Path) -> int:
+    """The largest file (bytes on disk) the text reader is asked to read after Arrow failed."""
+    return TEXT_FALLBACK_BYTES // (GZIP_RATIO if events.suffix == ".gz" else 1)
+
+
+def _unreadable_hint(events: Path) -> str:
+    if events.suffix == ".parquet":
+        return "Check that it was written completely, or pass the data as .csv."
+    if suffix(events) in JSON_SUFFIXES:
+        return ("Arrow fixes each field's type from the first lines: write every field with one JSON type on "
+                "every line (ids all strings or all numbers, no field that is only null at first), or convert "
+                "it to Parquet.")
+    return "Check its separator and quoting, convert it to UTF-8 if it is not, or convert it to Parquet."
 
 
 def _load_batched(source: arrow_events.BatchSource, catalog: ItemCatalog | None, columns: Mapping[str, str] | None,
