@@ -124,3 +124,25 @@ def test_the_ensemble_reuses_the_members_the_run_fitted(ml100k_loo, monkeypatch)
     monkeypatch.setattr(ItemKNN, "fit", refuse)
     reused = tune_and_test("ensemble", ml100k_loo, grid=grid, cache=fitted_members(members, results, ml100k_loo))
     assert reused.params == fresh.params and reused.test == fresh.test
+
+
+def test_the_ensemble_scores_each_member_once_across_its_weightings(ml100k_loo, monkeypatch):
+    """Tuning the weights reuses each member's z-scored scores of the ranked cases (ScoreMemo):
+    a member scores the valid cases once for every weighting, with the figures of scoring afresh."""
+    from llm4rec.evaluation.protocol import tune_and_test
+    from llm4rec.models.ease import EASE
+    from llm4rec.models.ensemble import Member, ScoreMemo, weight_grid
+
+    grid = weight_grid([Member(model="ease", params={"l2": 150.0}), Member(model="pop")])
+    scored, original = [], EASE._score
+
+    def counted(self, histories, users):
+        scored.append(len(histories))
+        return original(self, histories, users)
+
+    monkeypatch.setattr(EASE, "_score", counted)
+    memoised = tune_and_test("ensemble", ml100k_loo, grid=grid)
+    assert len(grid) == 5 and len(scored) == 2  # valid once (one batch) for 5 weightings, test once
+    monkeypatch.setattr(ScoreMemo, "get", lambda self, key, compute: compute())
+    afresh = tune_and_test("ensemble", ml100k_loo, grid=grid)
+    assert len(scored) == 2 + 6 and afresh.tuning == memoised.tuning and afresh.test == memoised.test

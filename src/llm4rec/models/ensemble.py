@@ -4,11 +4,14 @@ The hybrid blend generalised to any members. `llm4rec evaluate` builds its grid 
 has just tuned (the strongest few by valid NDCG@10, each with the settings it chose) and tunes the
 weights on valid like any other setting; the members are fitted once per tuning run (the run's
 FitCache, keyed by `member_key`), not once per weight, and `evaluate` hands it the members it has
-already fitted, on train and on train+valid, so the ensemble fits nothing again.
+already fitted, on train and on train+valid, so the ensemble fits nothing again. Each member's
+z-scored scores of the ranked cases are kept in the same FitCache (`ScoreMemo`, bounded), so a
+weighting costs one sum and one ranking, not a scoring pass of every member.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from collections.abc import Sequence
@@ -19,11 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
-from llm4rec.models.base import FitCache, ModelConfig, Recommender
+from llm4rec.models.base import SCORE_BUDGET, FitCache, ModelConfig, Recommender
 from llm4rec.models.hybrid import row_zscore
 
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)  # for each member after the first, whose weight is 1
 DEFAULT_MEMBERS = ("ease", "recent-pop")
+STRONGEST = 4  # members `evaluate` blends: a 4th gained on Amazon's valid, a 5th did not (ensemble_members.py)
 
 
 class Member(BaseModel):
@@ -38,7 +42,7 @@ class EnsembleConfig(ModelConfig):
                                   description="models blended, each with its settings and weight")
 
 
-def strongest(tuned: Sequence[tuple[str, dict[str, Any], float]], top: int = 3) -> list[Member]:
+def strongest(tuned: Sequence[tuple[str, dict[str, Any], float]], top: int = STRONGEST) -> list[Member]:
     """The `top` tuned models (name, chosen settings, valid NDCG@10) as members, best first."""
     ranked = sorted((t for t in tuned if t[0] != Ensemble.name), key=lambda t: -t[2])[:top]
     return [Member(model=name, params=params) for name, params, _ in ranked]
@@ -58,12 +62,43 @@ def weight_grid(members: list[Member]) -> list[dict[str, Any]]:
     return grid
 
 
+class ScoreMemo:
+    """Members' z-scored scores by (member, cases), shared by the weightings of one tuning run.
+
+    Bounded by `budget` stored elements (float64: about 640 MB at twice SCORE_BUDGET); past it
+    scores are computed again, as without the memo.
+    """
+
+    def __init__(self, budget: int = 2 * SCORE_BUDGET) -> None:
+        self.budget, self.stored = budget, 0
+        self._scores: dict[tuple, np.ndarray] = {}
+
+    def get(self, key: tuple, compute) -> np.ndarray:
+        if key in self._scores:
+            return self._scores[key]
+        scores = compute()
+        if self.stored + scores.size <= self.budget:
+            self._scores[key] = scores
+            self.stored += scores.size
+        return scores
+
+
+def cases_key(histories: Sequence[np.ndarray], users: np.ndarray | None) -> str:
+    """A digest of a batch of histories (and their users): the same cases give the same key."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.array([len(h) for h in histories], np.int64).tobytes())
+    for history in histories:
+        digest.update(np.asarray(history, np.int64).tobytes())
+    digest.update(b"-" if users is None else np.asarray(users, np.int64).tobytes())
+    return digest.hexdigest()
+
+
 class Ensemble(Recommender):
     """sum over members of weight * z(member scores); members with weight 0 are not fitted."""
 
     name = "ensemble"
     Config = EnsembleConfig
-    fit_cache_entries = 6  # every member stays fitted across the weight grid
+    fit_cache_entries = 7  # every member (up to 6) stays fitted across the weight grid, beside the ScoreMemo
 
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
@@ -75,6 +110,7 @@ class Ensemble(Recommender):
 
         self.members_ = []
         data = interactions.fingerprint() if cache is not None else ""
+        self.memo_ = None if cache is None else cache.get_or_fit(("member scores", data), ScoreMemo)
         for member in self._active():
             def fit(member: Member = member) -> Recommender:
                 return create_model(member.model, **member.params).fit(interactions, catalog)
@@ -88,11 +124,21 @@ class Ensemble(Recommender):
 
     def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
         total = np.zeros((len(histories), self.n_items_))
+        memo, cases = getattr(self, "memo_", None), None
         for member, model in zip(self._active(), self.members_, strict=True):
-            total += member.weight * row_zscore(model.score(histories, users).astype(np.float64))
+            def zscored(model: Recommender = model) -> np.ndarray:
+                return row_zscore(model.score(histories, users).astype(np.float64))
+
+            if memo is None:
+                total += member.weight * zscored()
+                continue
+            cases = cases or cases_key(histories, users)
+            key = (member.model, json.dumps(member.params, sort_keys=True, default=str), cases)
+            total += member.weight * memo.get(key, zscored)
         return total
 
     def forget_users(self, users: np.ndarray) -> None:
+        self.memo_ = None  # the members' scores change
         for model in self.members_:
             model.forget_users(users)
 
