@@ -1,12 +1,12 @@
 """Benchmark: a large synthetic event log (power-law popularity, sessions) written to Parquet,
-CSV, gzipped CSV or JSON lines and ingested by `load_events` into interactions (batch by batch: data.arrow_events), at
-sizes up to 100,000,000 events over 5,000,000 users and 1,000,000 items. The log is generated
+CSV, gzipped CSV or JSON lines and ingested by `load_events` into interactions (batch by batch:
+data.arrow_events), at sizes up to 100,000,000 events over 5,000,000 users and 1,000,000 items. The log is generated
 and written in chunks of CHUNK events (each chunk its own seed), so writing never holds the
 whole log. Each size runs in its own process, so its peak memory is its own: that of ingest,
 since the writer's chunks are freed first (the figure is the process's high-water mark, so it
 covers the writing too). Writes benchmarks/results/large_log.json (`--format csv`:
-large_log_csv.json, `csv.gz`: large_log_csv_gz.json, `jsonl`: large_log_jsonl.json), keeping the
-rows of sizes not run. Run with `make bench-scale`."""
+large_log_csv.json, `csv.gz`: large_log_csv_gz.json, `jsonl`: large_log_jsonl.json; `--via-text`:
+the same name ending _via_text), keeping the rows of sizes not run. Run with `make bench-scale`."""
 
 from __future__ import annotations
 
@@ -55,14 +55,17 @@ class ChunkWriter:
             self.sink.close()
 
 
-def results_file(kind: str) -> Path:
-    return Path("benchmarks/results") / ("large_log.json" if kind == "parquet"
-                                         else f"large_log_{kind.replace('.', '_')}.json")
+def results_file(kind: str, via_text: bool) -> Path:
+    name = "large_log" + ("" if kind == "parquet" else f"_{kind.replace('.', '_')}") + ("_via_text" if via_text else "")
+    return Path("benchmarks/results") / f"{name}.json"
 
 
-def one_size(n_events: int, n_users: int, n_items: int, folder: Path, kind: str) -> dict:
-    from llm4rec.data.events import load_events
+def one_size(n_events: int, n_users: int, n_items: int, folder: Path, kind: str, via_text: bool = False) -> dict:
+    from llm4rec.data import events
     from llm4rec.data.synthetic import synthetic_log
+
+    if via_text:  # what ingest cost before the batched path: every cell a string in one table
+        events._batch_source = lambda *args: None
 
     started = time.perf_counter()
     path = folder / f"events.{kind}"
@@ -71,7 +74,7 @@ def one_size(n_events: int, n_users: int, n_items: int, folder: Path, kind: str)
         writer.write(synthetic_log(min(CHUNK, n_events - start), n_users, n_items, seed=seed))
     writer.close()
     written = time.perf_counter()  # generated and written chunk by chunk
-    dataset = load_events(path)
+    dataset = events.load_events(path)
     ingested = time.perf_counter()
     return {"events": n_events, "users": n_users, "items": n_items,
             "generate_and_write_s": round(written - started, 1),
@@ -89,21 +92,25 @@ def main() -> None:
                         "(others: large_log_FORMAT.json, the dot an underscore)")
     parser.add_argument("--events", help="sizes to run (events, comma-separated), of "
                         + ", ".join(f"{size[0]:,}" for size in SIZES))
+    parser.add_argument("--via-text", action="store_true",
+                        help="read through the text reader instead of Arrow batches (the path before)")
     parser.add_argument("--one", nargs=3, type=int, metavar=("EVENTS", "USERS", "ITEMS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         with tempfile.TemporaryDirectory() as folder:
-            print(json.dumps(one_size(*args.one, Path(folder), args.format)))
+            print(json.dumps(one_size(*args.one, Path(folder), args.format, args.via_text)))
         return
     rows = []
     wanted = {int(n) for n in args.events.split(",")} if args.events else {size[0] for size in SIZES}
     for size in (size for size in SIZES if size[0] in wanted):
-        command = [sys.executable, __file__, "--format", args.format, "--one", *map(str, size)]
+        command = [sys.executable, __file__, "--format", args.format, "--one", *map(str, size),
+                   *(["--via-text"] if args.via_text else [])]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
         print(rows[-1], flush=True)
-    out = args.out or results_file(args.format)
-    command = "python benchmarks/large_log.py" + (f" --format {args.format}" if args.format != "parquet" else "")
+    out = args.out or results_file(args.format, args.via_text)
+    command = "python benchmarks/large_log.py" + (f" --format {args.format}" if args.format != "parquet" else "") + (
+        " --via-text" if args.via_text else "")
     # the sizes not run this time keep their rows from the file
     previous = json.loads(out.read_text()) if out.exists() else {"sizes": []}
     rows = sorted([row for row in previous["sizes"] if row["events"] not in wanted] + rows,
