@@ -66,3 +66,32 @@ def test_the_refit_fine_tunes_every_item_for_the_epochs_early_stopping_kept(ml10
     assert holdout is None and not config.early_stopping and config.epochs == kept
     assert rows(train) == rows(split.train_valid())  # the newest items are training targets too
     assert refit.refit_settings() == {}  # a fixed-epoch fit chooses nothing more
+
+
+def test_the_generative_model_codes_items_from_the_fine_tuned_encoder(ml100k_loo, monkeypatch):
+    """Issue 24: with finetune="head" the semantic IDs come from the encoder fine-tuned inside fit
+    (the text models' folder, not a second fine-tune), and the refit keeps the fine-tune's epochs."""
+    from llm4rec.models.generative import GenerativeRecommender
+
+    split = ml100k_loo.sample_users(120)
+    seen = []
+    real = llm4rec.finetuning.finetune
+
+    def recording(train, valid, catalog, out, config):
+        seen.append(config)
+        return real(train, valid, catalog, out, config.model_copy(update={"epochs": min(config.epochs, 3),
+                                                                          "hidden": 32}))
+
+    monkeypatch.setattr(llm4rec.finetuning, "finetune", recording)
+    text = TextContent(finetune="head").fit(split.train, split.catalog)
+    tuned_runs = len(seen)
+    quick = {"max_epochs": 1, "hidden": 16, "layers": 1, "heads": 1}
+    tuned = GenerativeRecommender(finetune="head", **quick).fit(split.train, split.catalog)
+    assert len(seen) == tuned_runs and tuned.finetune_epochs_ == text.finetune_epochs_  # the same folder
+    frozen = GenerativeRecommender(**quick).fit(split.train, split.catalog)
+    settings = tuned.refit_settings()
+    if text.finetune_epochs_:
+        assert settings["finetune_epochs"] == text.finetune_epochs_
+        assert not np.array_equal(tuned.semantic_ids_.codes, frozen.semantic_ids_.codes)
+    else:
+        assert settings["finetune"] == "none"

@@ -25,7 +25,7 @@ from llm4rec.evaluation.metrics import mean_ndcg
 from llm4rec.layers import FastDropout
 from llm4rec.models.base import SCORE_BUDGET, FitCache, history_matrix
 from llm4rec.models.code_trie import CodeTrie
-from llm4rec.models.item_features import text_vectors
+from llm4rec.models.item_features import Finetune, finetune_refit, fitted_text_vectors
 from llm4rec.models.semantic_ids import SemanticIds, fit_semantic_ids
 from llm4rec.models.sequential import SASRecNet, SequentialRecommender, TransformerConfig
 
@@ -44,6 +44,9 @@ class GenerativeConfig(TransformerConfig):
                                                "item's exact likelihood (what `score` and evaluation use)")
     text_model: str | None = Field(None, description="local encoder path; None: all-MiniLM-L6-v2")
     template: str | None = Field(None, description="item text template; None: every column, labelled")
+    finetune: Finetune = Field("none", description="fine-tune the encoder the codes come from inside fit "
+                               "(see the text model)")
+    finetune_epochs: int | None = Field(None, ge=1, description="see the text model")
 
 
 class CodeItemTable(nn.Module):
@@ -114,20 +117,29 @@ class GenerativeRecommender(SequentialRecommender):
     ranks_by_scores = False  # recommend() is beam search over the codes; score() the exact likelihoods
     Config = GenerativeConfig
 
+    finetune_epochs_: int | None = None  # the epochs a fine-tune inside fit kept (set by fit)
+
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
-        return [{}]
+        # Codes from an encoder fine-tuned on train were the best variant on ml-100k's valid
+        # (benchmarks/results/generative_ablation.md); the fine-tune is shared with the text models.
+        return [{"finetune": "none"}, {"finetune": "head"}]
 
     def fit(self, interactions: Interactions, catalog: ItemCatalog | None = None,
             cache: FitCache | None = None) -> Self:
         c = self.config
-        vectors = text_vectors(catalog, interactions.items, c.text_model, c.template, self.name)
+        vectors, self.finetune_epochs_ = fitted_text_vectors(catalog, interactions, c.text_model, c.template,
+                                                             self.name, c.finetune, c.finetune_epochs)
         # Codebooks learn from the items met in training; the others are coded as new items are.
         met = np.flatnonzero(interactions.item_counts() > 0)
         self.semantic_ids_ = fit_semantic_ids(vectors, c.levels, c.codebook_size, met, c.seed)
         super().fit(interactions, catalog, cache)
         self.fit_log_["semantic_ids"] = self.semantic_ids_.statistics(vectors)
         return self
+
+    def refit_settings(self) -> dict[str, Any]:
+        """The epochs early stopping kept, for the transformer and for the fine-tune."""
+        return super().refit_settings() | finetune_refit(self.config.finetune_epochs, self.finetune_epochs_)
 
     def _modalities(self, interactions: Interactions, catalog: ItemCatalog | None) -> list[np.ndarray]:
         return []  # the text reaches the model through the codes

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -105,6 +105,15 @@ def fitted_text_vectors(catalog: ItemCatalog | None, interactions: Interactions,
 
     kept = read_manifest(folder)["training"]["best_epoch"] + 1
     return text_vectors(catalog, interactions.items, str(folder), template, model_name), kept
+
+
+def finetune_refit(configured_epochs: int | None, kept: int | None) -> dict[str, Any]:
+    """The refit settings of a model that fine-tuned its encoder inside fit: the epochs the
+    early-stopped fine-tune kept, trained on every item (as the sequential models' refit), or no
+    fine-tune when the frozen encoder stayed best; nothing when the epochs were fixed or none ran."""
+    if configured_epochs is not None or kept is None:
+        return {}
+    return {"finetune_epochs": kept} if kept else {"finetune": "none"}
 
 
 def _already_tuned(text_model: str | None) -> bool:

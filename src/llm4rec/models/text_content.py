@@ -11,7 +11,7 @@ from pydantic import Field
 from llm4rec.data.catalog import ItemCatalog
 from llm4rec.data.interactions import Interactions
 from llm4rec.models.base import FitCache, ModelConfig, Recommender
-from llm4rec.models.item_features import Finetune, fitted_text_vectors
+from llm4rec.models.item_features import Finetune, finetune_refit, fitted_text_vectors
 from llm4rec.profiles.vectors import profile_vectors
 
 
@@ -61,9 +61,7 @@ class TextContent(Recommender):
     def refit_settings(self) -> dict[str, Any]:
         """An early-stopped fine-tune is refitted for the epochs it kept, on every item (as the
         sequential models are); when the frozen encoder stayed best, the refit does not fine-tune."""
-        if self.config.finetune_epochs is not None or self.finetune_epochs_ is None:
-            return {}
-        return {"finetune_epochs": self.finetune_epochs_} if self.finetune_epochs_ else {"finetune": "none"}
+        return finetune_refit(self.config.finetune_epochs, self.finetune_epochs_)
 
     def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
         return self._user_vectors(histories, users) @ self.item_vectors_.T
