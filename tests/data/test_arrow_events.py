@@ -181,3 +181,15 @@ def test_a_json_field_that_changes_type_is_read_as_text_or_named(tmp_path, monke
     with pytest.raises(DataError, match="could not be read") as error:
         load_events(tmp_path / "events.jsonl")
     assert "one JSON type" in error.value.hint
+
+
+def test_gzipped_json_lines_read_as_text_name_the_file_line(tmp_path):
+    """JSON lines have no header, gzipped too: the text reader's line 3 is the third record."""
+    import gzip
+
+    lines = ['{"user_id": 1, "item_id": "a", "timestamp": 5}', '{"user_id": "u2", "item_id": "b", "timestamp": 6}',
+             '{"user_id": 3, "item_id": "c", "timestamp": "soon"}']  # ids change type: read as text
+    (tmp_path / "events.jsonl.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    with pytest.raises(DataError, match="soon") as error:
+        load_events(tmp_path / "events.jsonl.gz")
+    assert error.value.line == 3

@@ -140,5 +140,5 @@ def _parse_events(events: Path, columns: Mapping[str, str] | None, separator: st
     (several GB for ten million events) is freed on return, before the dataset is built."""
     raw = read_table(events, separator, encoding, report=report)
     names, extra = _column_names(list(raw.columns), columns)
-    first_line = 1 if events.suffix in (".jsonl", ".json") else 2
+    first_line = 1 if suffix(events) in JSON_SUFFIXES else 2  # JSON lines have no header, gzipped or not
     return parse_interactions(raw, events, report, names | extra, first_line=first_line), list(extra)
