@@ -99,6 +99,7 @@ class Ensemble(Recommender):
     name = "ensemble"
     Config = EnsembleConfig
     fit_cache_entries = 7  # every member (up to 6) stays fitted across the weight grid, beside the ScoreMemo
+    memo_: ScoreMemo | None = None  # set by a fit with a tuning run's cache; a loaded model has none
 
     @classmethod
     def search_space(cls) -> list[dict[str, Any]]:
@@ -124,17 +125,13 @@ class Ensemble(Recommender):
 
     def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
         total = np.zeros((len(histories), self.n_items_))
-        memo, cases = getattr(self, "memo_", None), None
+        cases = None if self.memo_ is None else cases_key(histories, users)
         for member, model in zip(self._active(), self.members_, strict=True):
             def zscored(model: Recommender = model) -> np.ndarray:
                 return row_zscore(model.score(histories, users).astype(np.float64))
 
-            if memo is None:
-                total += member.weight * zscored()
-                continue
-            cases = cases or cases_key(histories, users)
-            key = (member.model, json.dumps(member.params, sort_keys=True, default=str), cases)
-            total += member.weight * memo.get(key, zscored)
+            scores = zscored() if self.memo_ is None else self.memo_.get(member_key(member, cases), zscored)
+            total += member.weight * scores
         return total
 
     def forget_users(self, users: np.ndarray) -> None:
