@@ -48,6 +48,10 @@ from llm4rec.text.tuned import (
     read_manifest,
 )
 
+# Raised whenever the training code changes what a fine-tune learns with the same settings (2: the
+# head's dropout draws its mask with rand_like), so a cached fine-tune inside fit is never reused
+# across such a change (models/item_features.tuned_encoder keys its folders by it).
+TRAINING_VERSION = 2
 LORA_TARGETS = ["query", "key", "value"]  # BERT-style attention names; other models: see `lora_targets`
 METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
     "head": {"batch_size": 2048, "learning_rate": 3e-3, "history_length": 20, "steps_per_epoch": None,

@@ -41,6 +41,9 @@ def test_only_the_fit_data_reaches_fine_tuning(ml100k_loo, monkeypatch):
     monkeypatch.setitem(llm4rec.finetuning.METHOD_DEFAULTS, "head", head | {"batch_size": head["batch_size"] // 2})
     TextContent(finetune="head").fit(split.train, split.catalog)  # new defaults: never the old folder
     assert len(seen) == 2
+    monkeypatch.setattr(llm4rec.finetuning, "TRAINING_VERSION", llm4rec.finetuning.TRAINING_VERSION + 1)
+    TextContent(finetune="head").fit(split.train, split.catalog)  # new training code: never the old folder
+    assert len(seen) == 3
 
 
 def test_the_refit_fine_tunes_every_item_for_the_epochs_early_stopping_kept(ml100k_loo, monkeypatch):

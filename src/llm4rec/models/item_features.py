@@ -131,16 +131,18 @@ def tuned_encoder(catalog: ItemCatalog, interactions: Interactions, text_model: 
     stopping on each long history's last item, or for exactly `epochs` on every item; None, with
     a warning, when early stopping finds no history long enough to hold an item out."""
     from llm4rec.data.splits import leave_one_out
-    from llm4rec.finetuning import FinetuneConfig, finetune
+    from llm4rec.finetuning import TRAINING_VERSION, FinetuneConfig, finetune
     from llm4rec.settings import cache_root
     from llm4rec.text.templates import ItemTextTemplate
 
     fixed = {} if epochs is None else {"epochs": epochs, "early_stopping": False}
-    # Keyed by the resolved settings, so a change of a method's defaults never reuses an old folder.
+    # Keyed by the resolved settings and the training code's version, so a change of a method's
+    # defaults or of how it trains never reuses an old folder.
     config = FinetuneConfig(method=method, base_model=text_model, template=template, **fixed).resolved()
     texts = "\n".join(ItemTextTemplate(template).render(catalog, interactions.items))
     key = hashlib.sha256("\n".join([interactions.fingerprint(), hashlib.sha256(texts.encode()).hexdigest(),
-                                     json.dumps(config.model_dump(), sort_keys=True)]).encode()).hexdigest()[:24]
+                                     json.dumps(config.model_dump(), sort_keys=True),
+                                     f"training {TRAINING_VERSION}"]).encode()).hexdigest()[:24]
     folder = cache_root() / "tuned-encoders" / key
     if folder.exists():
         return folder
