@@ -146,3 +146,30 @@ def test_the_ensemble_scores_each_member_once_across_its_weightings(ml100k_loo, 
     monkeypatch.setattr(ScoreMemo, "get", lambda self, key, compute: compute())
     afresh = tune_and_test("ensemble", ml100k_loo, grid=grid)
     assert len(scored) == 2 + 6 and afresh.tuning == memoised.tuning and afresh.test == memoised.test
+
+
+def test_the_ensembles_cold_gate_scores_new_items_by_its_text_members_alone(ml100k_loo, tmp_path):
+    """An item with no training interaction gets the text members' blend at the ensemble's scale;
+    warm items keep their scores; without a text member (or with the gate off) nothing changes;
+    a saved and loaded ensemble gates the same items."""
+    from llm4rec.models.ensemble import Ensemble, Member
+    from llm4rec.models.hybrid import row_zscore
+
+    train, catalog = ml100k_loo.train, ml100k_loo.catalog
+    cold = np.flatnonzero(train.item_counts() == 0)
+    warm = np.setdiff1d(np.arange(train.n_items), cold)
+    assert len(cold)  # ml-100k-loo's training part misses a few items
+    histories = train.histories()[:20]
+    members = [Member(model="ease", params={"l2": 150.0}), Member(model="text", weight=0.5)]
+    gated = Ensemble(members=members).fit(train, catalog)
+    plain = Ensemble(members=members, cold_gate=False).fit(train, catalog)
+    a, b = gated.score(histories), plain.score(histories)
+    assert np.allclose(a[:, warm], b[:, warm])
+    text = row_zscore(gated.members_[1].score(histories).astype(np.float64))
+    assert np.allclose(a[:, cold], (1.5 / 0.5) * 0.5 * text[:, cold])  # total weight / text weight
+    assert (a[:, cold].max(axis=1) > b[:, cold].max(axis=1)).all()
+    ids_only = Ensemble(members=[members[0], Member(model="pop")]).fit(train, catalog)
+    assert not ids_only.cold_.any()
+    gated.save(tmp_path / "ensemble")
+    loaded = Ensemble.load(tmp_path / "ensemble")
+    assert np.allclose(loaded.score(histories), a)

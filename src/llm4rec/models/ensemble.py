@@ -40,6 +40,8 @@ class Member(BaseModel):
 class EnsembleConfig(ModelConfig):
     members: list[Member] = Field(default_factory=lambda: [Member(model=m) for m in DEFAULT_MEMBERS],
                                   description="models blended, each with its settings and weight")
+    cold_gate: bool = Field(True, description="score items without training interactions by the members that "
+                            "read their text alone (at the blend's scale), so new items can be recommended")
 
 
 def strongest(tuned: Sequence[tuple[str, dict[str, Any], float]], top: int = STRONGEST) -> list[Member]:
@@ -94,7 +96,13 @@ def cases_key(histories: Sequence[np.ndarray], users: np.ndarray | None) -> str:
 
 
 class Ensemble(Recommender):
-    """sum over members of weight * z(member scores); members with weight 0 are not fitted."""
+    """sum over members of weight * z(member scores); members with weight 0 are not fitted.
+
+    An item nobody interacted with in training has no collaborative score worth the name (EASE
+    gives it 0, SASRec an empty ID), so with `cold_gate` and a catalogue its score is the blend of
+    the members that read text only (text, hybrid, seqhybrid, generative), scaled by the total
+    weight over theirs: the score it would have if the other members agreed with its text, as in
+    the hybrid's gate. Every other item's score is unchanged."""
 
     name = "ensemble"
     Config = EnsembleConfig
@@ -117,14 +125,26 @@ class Ensemble(Recommender):
                 return create_model(member.model, **member.params).fit(interactions, catalog)
 
             self.members_.append(fit() if cache is None else cache.get_or_fit(member_key(member, data), fit))
+        gated = self.config.cold_gate and catalog is not None and self._text_weight() > 0
+        self.cold_ = (interactions.item_counts() == 0) if gated else np.zeros(interactions.n_items, dtype=bool)
         self.n_items_ = interactions.n_items
         return self
+
+    def _text_weight(self) -> float:
+        """The total weight of the active members that can score an item from its text."""
+        from llm4rec.models.registry import MODELS
+
+        return sum(m.weight for m in self._active() if MODELS[m.model].reads_text)
 
     def _active(self) -> list[Member]:
         return [m for m in self.config.members if m.weight > 0]
 
     def _score(self, histories: Sequence[np.ndarray], users: np.ndarray | None) -> np.ndarray:
+        from llm4rec.models.registry import MODELS
+
         total = np.zeros((len(histories), self.n_items_))
+        cold = np.flatnonzero(self.cold_)
+        from_text = np.zeros((len(histories), len(cold)))
         cases = None if self.memo_ is None else cases_key(histories, users)
         for member, model in zip(self._active(), self.members_, strict=True):
             def zscored(model: Recommender = model) -> np.ndarray:
@@ -132,6 +152,10 @@ class Ensemble(Recommender):
 
             scores = zscored() if self.memo_ is None else self.memo_.get(member_key(member, cases), zscored)
             total += member.weight * scores
+            if len(cold) and MODELS[member.model].reads_text:
+                from_text += member.weight * scores[:, cold]
+        if len(cold):
+            total[:, cold] = sum(m.weight for m in self._active()) / self._text_weight() * from_text
         return total
 
     def forget_users(self, users: np.ndarray) -> None:
@@ -140,12 +164,13 @@ class Ensemble(Recommender):
             model.forget_users(users)
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {f"m{i}.{name}": array for i, model in enumerate(self.members_)
-                for name, array in model._state().items()}
+        return {"cold_": self.cold_} | {f"m{i}.{name}": array for i, model in enumerate(self.members_)
+                                        for name, array in model._state().items()}
 
     def _restore(self, state: dict[str, np.ndarray]) -> None:
         from llm4rec.models.registry import create_model
 
+        self.cold_ = state.get("cold_", np.zeros(self.n_items_, dtype=bool))  # bundles saved before the gate
         self.members_ = []
         for i, member in enumerate(self._active()):
             model = create_model(member.model, **member.params)
