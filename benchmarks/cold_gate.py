@@ -27,7 +27,7 @@ from llm4rec.evaluation.intervals import paired_difference_ci
 from llm4rec.evaluation.protocol import tune_and_test
 from llm4rec.evaluation.ranking import EvalCases, evaluate
 from llm4rec.models.base import FitCache
-from llm4rec.models.ensemble import Ensemble
+from llm4rec.models.ensemble import Ensemble, Member, member_key
 from llm4rec.models.registry import MODELS, create_model
 
 HERE = Path(__file__).resolve().parent
@@ -59,18 +59,21 @@ def run(dataset: str) -> dict:
 def run_ensemble(dataset: str) -> dict:
     split, _ = read_split_dir(SHARED / dataset)
     chosen = json.loads((HERE / "results" / "models_all" / dataset / "results.json").read_text())
-    members = chosen["ensemble"]["params"]["members"]
-    text_params = next(m["params"] for m in members if m["model"] == "text")
+    members = [Member(**m) for m in chosen["ensemble"]["params"]["members"]]
+    text_member = next(m for m in members if m.model == "text")
     reduced, cold_cases, _ = item_cold_start(split)
     warm_cases = EvalCases.build(split.train_valid(), split.test)
-    entry = {"members": {m["model"]: m["weight"] for m in members}}
+    entry = {"members": {m.model: m.weight for m in members}}
     for part, data, cases in (("warm", split, warm_cases), ("cold (ranked among every item)", reduced, cold_cases)):
+        fit_data = data.train_valid()
         cache = FitCache(keep=len(members) + Ensemble.fit_cache_entries)  # both gates share the fitted members
         per_case = {}
         for label, gate in (("no gate", False), ("gate", True)):
-            model = Ensemble(members=members, cold_gate=gate).fit(data.train_valid(), data.catalog, cache)
+            model = Ensemble(members=members, cold_gate=gate).fit(fit_data, data.catalog, cache)
             per_case[label] = evaluate(model, cases)
-        text = create_model("text", **text_params).fit(data.train_valid(), data.catalog)
+        text = cache.get_or_fit(member_key(text_member, fit_data.fingerprint()),  # the ensemble's own fit
+                                lambda fit_data=fit_data, catalog=data.catalog:
+                                create_model("text", **text_member.params).fit(fit_data, catalog))
         per_case["text member alone"] = evaluate(text, cases)
         entry[part] = {label: {m: round(e.summary[m], 4) for m in ("HR@10", "NDCG@10")}
                        for label, e in per_case.items()}
@@ -88,14 +91,14 @@ def main() -> None:
     args = parser.parse_args()
     path = HERE / "results" / "cold_gate.json"
     report = json.loads(path.read_text()) if path.exists() else {"datasets": {}}
+    earlier = set(report.pop("commands", [])) | ({report.pop("command")} if "command" in report else set())
+    report["commands"] = sorted(earlier | {"python " + " ".join(sys.argv)})  # each part's figures keep theirs
     for dataset in args.datasets.split(","):
         entry = report["datasets"].setdefault(dataset, {})
         if "hybrid" in args.parts:
             entry.update(run(dataset))
         if "ensemble" in args.parts:
             entry["ensemble"] = run_ensemble(dataset)
-        earlier = set(report.pop("commands", [])) | ({report.pop("command")} if "command" in report else set())
-        report["commands"] = sorted(earlier | {"python " + " ".join(sys.argv)})  # each part's figures keep theirs
         path.write_text(json.dumps(report, indent=2) + "\n")
 
 
