@@ -173,13 +173,18 @@ def json_source(path: Path) -> BatchSource:
     """JSON lines (UTF-8, plain or .gz) streamed by Arrow, each field in the type its first block
     shows; a later line that changes a field's type (an id written once as a number, once as a
     string) raises ArrowInvalid, and the caller reads the file as text instead. The columns are
-    the fields of the first block."""
+    the fields of the first block. Opening the reader parses that block, so the first read reuses
+    the reader that gave the columns instead of parsing the block again."""
+    def open_reader() -> pa.RecordBatchReader:
+        return pajson.open_json(path, pajson.ReadOptions(block_size=JSON_BLOCK_BYTES))
+
+    unread = [open_reader()]
+
     def batches(wanted: list[str]) -> Iterator[pa.RecordBatch]:
-        reader = pajson.open_json(path, pajson.ReadOptions(block_size=JSON_BLOCK_BYTES))
+        reader = unread.pop() if unread else open_reader()
         return (batch.select(wanted) for batch in reader)
 
-    columns = pajson.open_json(path, pajson.ReadOptions(block_size=JSON_BLOCK_BYTES)).schema.names
-    return BatchSource(path, columns, _line_breaks(path) + 1, 1, batches)
+    return BatchSource(path, unread[0].schema.names, _line_breaks(path) + 1, 1, batches)
 
 
 def open_binary(path: Path) -> pa.NativeFile:
