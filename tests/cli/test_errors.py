@@ -108,3 +108,18 @@ def test_drop_suspicious_leaves_out_injected_fake_profiles(run_main, ml100k_loo,
     someone = sorted(listed)[0]
     code, output = run_main("forget", "--user", someone)  # the list holds ids: forgetting reaches it
     assert code == 0 and f"user list {listing.resolve()}" in output and someone not in listing.read_text().split()
+
+
+def test_a_warning_is_printed_once_as_one_line_without_a_source_path():
+    import warnings
+
+    from llm4rec.cli.console import console, show_warnings_once
+
+    with warnings.catch_warnings(), console.capture() as captured:  # restores Python's showwarning after
+        warnings.simplefilter("always")
+        show_warnings_once()
+        for _ in range(3):  # as a run that fits a model once per setting and again for the refit
+            warnings.warn("text: 97% of the items have no text", stacklevel=1)
+        warnings.warn("another", DeprecationWarning, stacklevel=1)
+    lines = captured.get().splitlines()
+    assert lines == ["warning: text: 97% of the items have no text", "warning: DeprecationWarning: another"]

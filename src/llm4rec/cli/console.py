@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from llm4rec.data.report import LoadReport
@@ -23,6 +25,21 @@ def fail(message: str) -> None:
     """Print an error (with its hint) and exit with status 2."""
     console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(2)
+
+
+def show_warnings_once() -> None:
+    """Print each distinct warning once, as "warning: …" on the console. A run fits models
+    several times (every setting tried, then the refit), and Python's own format repeated the
+    same sentence with a source path and line a user cannot act on."""
+    shown: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ARG001 (showwarning's signature)
+        text = str(message) if issubclass(category, UserWarning) else f"{category.__name__}: {message}"
+        if text not in shown:
+            shown.add(text)
+            console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
+
+    warnings.showwarning = show
 
 
 def show_report(report: LoadReport) -> None:

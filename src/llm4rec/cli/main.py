@@ -9,14 +9,16 @@ from rich.markup import escape
 
 from llm4rec.cli import data_commands, fit_commands, read_commands, service_commands, study_commands  # noqa: F401
 from llm4rec.cli.app import app
-from llm4rec.cli.console import console
+from llm4rec.cli.console import console, show_warnings_once
 from llm4rec.errors import Llm4RecError
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Entry point that turns library errors into a clear message and exit status 2."""
+    """Entry point that turns library errors into a clear message and exit status 2, and
+    warnings into one line each."""
+    show_warnings_once()
     try:
         app()
     except Llm4RecError as error:
