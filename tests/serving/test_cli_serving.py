@@ -18,14 +18,14 @@ def test_train_with_chosen_settings_then_serve_finds_the_newest_bundle(shared_da
     results.write_text(json.dumps({"itemknn": {"params": {"k": 50, "shrink": 0.0}, "test": {"NDCG@10": 0.06}}}))
     monkeypatch.setenv("LLM4REC_CACHE", str(tmp_path / "cache"))
     command = ["train", "--split-dir", str(shared_data / "ml-100k-loo"), "--model", "itemknn",
-               "--params-from", str(results)]
+               "--params-from", str(results), "--params", '{"shrink": 10.0}']  # --params overrides the file
     outcome = runner.invoke(app, command)
     assert outcome.exit_code == 0, outcome.output
     served = resolve_served_bundle(None)
     assert served.parent.parent == tmp_path / "cache" / "bundles"
     bundle = load_bundle(served)
     chosen = {k: bundle.model.params[k] for k in ("k", "shrink", "dp_epsilon")}
-    assert chosen == {"k": 50, "shrink": 0.0, "dp_epsilon": None}
+    assert chosen == {"k": 50, "shrink": 10.0, "dp_epsilon": None}
     assert len(bundle.interactions) == 100_000  # train + valid + test: everything is served
     assert bundle.manifest["metrics"]["evaluated_as"]["test"] == {"NDCG@10": 0.06}
 

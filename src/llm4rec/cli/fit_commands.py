@@ -117,7 +117,8 @@ def train(
     model: ModelName = "ease",
     params: ModelParams = "{}",
     params_from: Annotated[Path | None, typer.Option(
-        exists=True, dir_okay=False, help="an `evaluate` results JSON: use the settings it chose for --model")] = None,
+        exists=True, dir_okay=False, help="an `evaluate` results JSON: use the settings it chose for --model "
+                                          "(--params overrides any of them)")] = None,
     out: Annotated[Path | None, typer.Option(help="bundle root (default $LLM4REC_CACHE/bundles)")] = None,
     pseudonymize: Pseudonymize = False,
     key_file: KeyFile = None,
@@ -140,7 +141,7 @@ def train(
             evaluated = read_results(params_from)
             if model not in evaluated:
                 fail(f"{params_from} has no results for {model!r}; it has {', '.join(evaluated)}")
-            settings, metrics = evaluated[model]["params"], {"evaluated_as": evaluated[model]}
+            settings, metrics = evaluated[model]["params"] | settings, {"evaluated_as": evaluated[model]}
         feedback = mining_settings(mine_feedback, feedback_config)
         made, mining = load_data(data_source(split_dir, data), "loo", skip_bad_rows, catalog, feedback)
         if mining and reads_weights(model):
