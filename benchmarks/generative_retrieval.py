@@ -161,8 +161,10 @@ def ablation(dataset: str, save=lambda rows: None) -> dict:
 def markdown(part: str, report: dict) -> str:
     lines = [f"# Generative retrieval: {part}", ""]
     for dataset, body in report.items():
+        ran = list(body.get("models", {}))
+        models = f" --models {','.join(ran)}" if part == "compare" and set(ran) != set(COMPARED) else ""
         lines += [f"## {dataset}", "", f"Command: `python benchmarks/generative_retrieval.py --parts {part} "
-                  f"--{'ablation-' if part == 'ablation' else ''}datasets {dataset}`", ""]
+                  f"--{'ablation-' if part == 'ablation' else ''}datasets {dataset}{models}`", ""]
         if part == "compare":
             lines += [f"Text encoder: {body['encoder']}; {body['test_cases']} test cases.", "",
                       "| model | NDCG@10 [95 % CI] | HR@10 [95 % CI] | vs SASRec (NDCG@10) | fit s | p99 ms |",
