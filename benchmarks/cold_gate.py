@@ -69,13 +69,14 @@ def run_ensemble(dataset: str, share: float = DEFAULT_SHARE) -> dict:
     members = [Member(**m) for m in chosen["ensemble"]["params"]["members"]]
     text_member = next(m for m in members if m.model == "text")
     reduced, cold_cases, cold_items = item_cold_start(split, share)
-    warm_cases = EvalCases.build(split.train_valid(), split.test)
     warm_targets = split.test.select(~np.isin(split.test.item_index, cold_items))
-    warm_in_cold = EvalCases.build(reduced.train_valid(), warm_targets)
     entry = {"members": {m.model: m.weight for m in members}}
-    parts = ((("warm", split, [warm_cases]),) if share == DEFAULT_SHARE else ()) + (  # warm: the same at any share
-        ("cold (ranked among every item)", reduced, [cold_cases, warm_in_cold]),)
-    for part, data, case_sets in parts:
+    # (fitted on, [(row name, test cases)]): each fit scored on every case set beside it
+    parts = [(reduced, [("cold (ranked among every item)", cold_cases),
+                        ("warm targets, cold protocol", EvalCases.build(reduced.train_valid(), warm_targets))])]
+    if share == DEFAULT_SHARE:  # the split's own test does not depend on the share
+        parts.insert(0, (split, [("warm", EvalCases.build(split.train_valid(), split.test))]))
+    for data, case_sets in parts:
         fit_data = data.train_valid()
         cache = FitCache(keep=len(members) + Ensemble.fit_cache_entries)  # both gates share the fitted members
         models = {label: Ensemble(members=members, cold_gate=gate).fit(fit_data, data.catalog, cache)
@@ -84,7 +85,7 @@ def run_ensemble(dataset: str, share: float = DEFAULT_SHARE) -> dict:
             member_key(text_member, fit_data.fingerprint()),
             lambda fit_data=fit_data, catalog=data.catalog:
             create_model("text", **text_member.params).fit(fit_data, catalog))
-        for name, cases in zip((part, "warm targets, cold protocol"), case_sets, strict=False):
+        for name, cases in case_sets:
             per_case = {label: evaluate(model, cases) for label, model in models.items()}
             entry[name] = {label: {m: round(e.summary[m], 4) for m in ("HR@10", "NDCG@10")}
                            for label, e in per_case.items()}
