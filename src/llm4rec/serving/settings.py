@@ -27,3 +27,4 @@ class ServiceSettings:
     open_reads: bool = False  # reads without a key (a local demo); `serve` refuses it off loopback
     pseudonym_key: bytes | None = None  # finds a forgotten user in bundles trained with --pseudonymize
     two_stage_from: int = TWO_STAGE_FROM  # catalogue size from which /recommend retrieves in two stages
+    llm: str | None = None  # writes profiles on ?written=true: "default", a model folder, a .gguf, an endpoint URL

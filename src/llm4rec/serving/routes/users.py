@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from llm4rec.serving.deps import CanAdmin, CanRead, EngineDep, LanguageDep, ServedDep, SettingsDep
 from llm4rec.serving.schemas import Forgotten, UserProfile, problems
@@ -13,11 +14,23 @@ router = APIRouter(tags=["users"])
 log = logging.getLogger("llm4rec.serving")
 
 
-@router.get("/users/{user_id}/profile", responses=problems(401, 403, 404, 422, 429))
-def profile(user_id: str, served: ServedDep, _: CanRead, language: LanguageDep) -> UserProfile:
-    """What the user's history says about them: top categories, shift of taste, era; the
-    summary in `?lang=` (or Accept-Language)."""
-    return UserProfile(**served.profile(user_id, language))
+Written = Annotated[bool, Query(description="have the service's language model write the summary from the "
+                                            "profile's facts, checked claim by claim (else the template); needs "
+                                            "`serve --llm`; English only")]
+
+
+@router.get("/users/{user_id}/profile", responses=problems(400, 401, 403, 404, 422, 429))
+def profile(user_id: str, served: ServedDep, request: Request, _: CanRead, language: LanguageDep,
+            written: Written = False) -> UserProfile:
+    """What the user's history says about them: top categories, liked and disliked themes, shift
+    of taste, era; the summary in `?lang=` (or Accept-Language), written by the language model
+    with `?written=true` ("written_by" says who wrote it)."""
+    writer = request.app.state.profile_writer
+    if written and writer is None:
+        raise HTTPException(400, "Written profiles need a language model: start the service with "
+                                 "`llm4rec serve --llm default` (or a model folder, a .gguf file or an endpoint URL).")
+    wording = writer.for_bundle(served) if written and language == "en" else None
+    return UserProfile(**served.profile(user_id, language, wording))
 
 
 @router.delete("/users/{user_id}", responses=problems(401, 403, 422, 429))
