@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from llm4rec.models.base import Recommender
 from llm4rec.models.ease import EASE
+from llm4rec.profiles.wording import fact_sentences
 from llm4rec.serving.app import create_app
 from llm4rec.serving.bundle import save_bundle
 from llm4rec.serving.security import ApiKeys
@@ -143,9 +144,12 @@ def test_profile_written_by_a_language_model_is_checked(run_main, bundle_root, s
     template = read_json(run_main, "profile", "--user", "1", *where)
     assert template["written_by"] == "template"
     main_theme = template["profile"]["top_genres"][0]["value"]
-    replies += [f"This user mostly enjoys {main_theme}.", f"This user is less keen on {main_theme}."]
+    restated = [fact.statement for fact in fact_sentences(template["profile"])[1:]]  # one reply per fact
+    replies += [f"This user mostly enjoys {main_theme}.", *restated, f"This user is less keen on {main_theme}.",
+                *restated]
     written = read_json(run_main, "profile", "--user", "1", "--llm", url, *where)
-    assert written["written_by"] == "language model" and written["summary"] == f"This user mostly enjoys {main_theme}."
+    assert written["written_by"] == "language model"
+    assert written["summary"] == " ".join([f"This user mostly enjoys {main_theme}.", *restated])
     turned = read_json(run_main, "profile", "--user", "1", "--llm", url, *where)
     assert turned["written_by"] == "template" and turned["summary"] == template["summary"]
     code, output = run_main("profile", "--user", "1", "--llm", url, "--language", "zh", *where)
