@@ -75,6 +75,7 @@ def test_a_profile_without_facts_keeps_the_template_without_asking(check):
     ("This user mostly enjoys Drama and is less keen on Horror and 1997.", "a negation about something other"),
     ("This user mostly enjoys Drama. They are a movie person.", "a clause that states no fact"),
     ("This user mostly enjoys Comedy.", "the main theme is not named: Drama"),
+    ("This user mostly enjoys Comedy, then Drama.", "liked themes out of order: Comedy, Drama"),
     ("", "empty"),
 ])
 def test_a_description_that_adds_or_turns_a_fact_keeps_the_template(check, reply, problem):

@@ -53,6 +53,7 @@ def test_the_profile_names_disliked_themes_from_ratings(ml100k_loo):
             has = genres.str.split("|").apply(lambda values, v=entry["value"]: v in values).to_numpy()
             assert has[~liked].mean() > has[liked].mean()  # more common among what they disliked
             assert "less keen on" in describe(profile)
+            assert entry["value"] not in [e["value"] for e in profile["top_genres"][:3]]  # no "X; less keen on X"
     assert found  # some of these users dislike a genre more than they like it
     assert "disliked_genres" not in readable_profile(np.array([0, 1]), train.items, ml100k_loo.catalog,
                                                      liked=np.array([True, True]))

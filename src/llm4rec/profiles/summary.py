@@ -25,6 +25,7 @@ STOPWORDS = {
 YEAR_IN_TITLE = re.compile(r"\((\d{4})\)")
 RECENT_ITEMS = 10  # the window compared with the whole history for a shift of taste
 SHIFT_MIN = 0.1  # share gained in that window to count as a shift
+SUMMARY_TOP = 3  # the themes a summary says the user mostly chooses
 
 
 CHINESE_STOPWORDS = {"的", "了", "和", "是", "在", "与", "及", "等", "将", "对", "为", "中", "也", "被", "把", "或"}
@@ -91,7 +92,7 @@ def describe(profile: dict[str, Any], language: str = "en") -> str:
     parts = []
     for key, entries in profile.items():
         if key.startswith("top_") and entries:
-            tops = [f"{translate(e['value'], language)} ({round(100 * e['weight'])} %)" for e in entries[:3]]
+            tops = [f"{translate(e['value'], language)} ({round(100 * e['weight'])} %)" for e in entries[:SUMMARY_TOP]]
             parts.append(("主要喜欢 " if language == "zh" else "Mostly ") + ", ".join(tops))
         if key.startswith("recent_shift_") and entries:
             rising = ", ".join(translate(e["value"], language) for e in entries[:2])
@@ -145,7 +146,9 @@ def readable_profile(history: np.ndarray, items: IdMap, catalog: ItemCatalog | N
             if shift:
                 profile[f"recent_shift_{column}"] = shift
             if liked is not None and (~liked).any():
-                disliked = _disliked_themes(rows[column], liked, top)
+                named = {e["value"] for e in profile[f"top_{column}"][:SUMMARY_TOP]}
+                # one of the themes the summary says the user mostly chooses is not also "less keen on"
+                disliked = [e for e in _disliked_themes(rows[column], liked, top) if e["value"] not in named]
                 if disliked:
                     profile[f"disliked_{column}"] = disliked
     if item_texts is not None:

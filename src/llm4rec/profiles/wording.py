@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llm4rec.explain.wording import FRAME_WORDS, LanguageModel, TitleCheck, words
+from llm4rec.profiles.summary import SUMMARY_TOP
 
 PROFILE_SYSTEM = "You write one short sentence about a person's taste, stating the fact given and adding nothing."
 JOINING = frozenset(["and", "also", "then", "as", "well", "too", "especially", "or"])
@@ -61,14 +62,14 @@ class Fact:
 
 def fact_sentences(profile: dict[str, Any]) -> list[Fact]:
     """The facts of `profile` a written description states, in the template's order: the liked
-    themes (up to three), a recent shift and the disliked themes (up to two) of each column, then
-    the era."""
+    themes (as many as the template names), a recent shift and the disliked themes (up to two) of
+    each column, then the era."""
     found = []
     for key, entries in profile.items():
         names = [e["value"] for e in entries] if key.startswith(("top_", "recent_shift_", "disliked_")) else []
         if key.startswith("top_") and names:
-            found.append(Fact(f"The user mostly chooses {', then '.join(names[:3])}.", "This user",
-                              " ".join(names[:3]), LIKED_FRAME))
+            found.append(Fact(f"The user mostly chooses {', then '.join(names[:SUMMARY_TOP])}.", "This user",
+                              " ".join(names[:SUMMARY_TOP]), LIKED_FRAME))
         elif key.startswith("recent_shift_") and names:
             found.append(Fact(f"Lately the user chooses more {' and '.join(names[:2])}.",
                               "Lately they have chosen more", " ".join(names[:2]), SHIFT_FRAME))
@@ -110,7 +111,29 @@ def clause_problems(text: str, profile: dict[str, Any]) -> list[str]:
     main = profile.get(next((key for key in profile if key.startswith("top_")), ""), [])
     if main and not re.search(rf"(?<!\w){re.escape(main[0]['value'].lower())}(?!\w)", text.lower()):
         found.append(f"the main theme is not named: {main[0]['value']}")
+    return found + order_problems(text, profile)
+
+
+def order_problems(text: str, profile: dict[str, Any]) -> list[str]:
+    """In the sentence that names the user's main theme, the liked themes come in the order of
+    their share: a list reads as a ranking ("Action, then Thriller, then Drama" puts Action first)."""
+    found = []
+    for key, entries in profile.items():
+        if not key.startswith("top_") or not entries:
+            continue
+        values = [e["value"].lower() for e in entries]
+        sentence = next((s for s in re.split(r"[.;]", text.lower()) if _place(values[0], s) >= 0), "")
+        ranks = [rank for _, rank in sorted((_place(v, sentence), rank) for rank, v in enumerate(values)
+                                            if _place(v, sentence) >= 0)]
+        if ranks != sorted(ranks):
+            found.append(f"liked themes out of order: {', '.join(entries[r]['value'] for r in ranks)}")
     return found
+
+
+def _place(value: str, text: str) -> int:
+    """Where `value` first stands as a whole word in `text`, -1 if nowhere."""
+    match = re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text)
+    return match.start() if match else -1
 
 
 class CheckedProfile:
