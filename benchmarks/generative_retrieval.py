@@ -8,8 +8,8 @@ Three parts, each writing benchmarks/results/generative_<part>.{json,md}:
   generative fit, and the latency of one recommendation request.
 - cold: the item cold-start protocol (llm4rec.evaluation.cold_start): new items reached by
   generation (their codes come from codebooks learned without them) against the text-only model.
-- ablation (valid only): semantic IDs from the frozen, the fine-tuned and the multilingual
-  encoder; number of levels; codebook size.
+- ablation (valid only; each variant paired with the default on the same cases): semantic IDs
+  from the frozen, the fine-tuned and the multilingual encoder; number of levels; codebook size.
 Run with `make bench-generative` (hours on 2 cores) or pick parts and datasets.
 """
 
@@ -143,16 +143,21 @@ def ablation(dataset: str, save=lambda rows: None) -> dict:
                 "fine-tuned MiniLM (head)": {"text_model": str(tuned_encoder)},
                 "multilingual USE": {"text_model": multilingual.NAME},
                 "2 levels": {"levels": 2}, "codebook 256": {"codebook_size": 256}}
-    rows = {}
+    rows, default_per_case = {}, None
     for label, params in variants.items():
         started = time.perf_counter()
         model = GenerativeRecommender(**params).fit(split.train, split.catalog)
-        figures = evaluate(model, valid_cases).summary
+        evaluation = evaluate(model, valid_cases)
         stats = model.fit_log_["semantic_ids"]
-        rows[label] = {"params": params, "valid": {m: figures[m] for m in METRICS},
+        rows[label] = {"params": params, "valid": {m: evaluation.summary[m] for m in METRICS},
                        "items_sharing_codes": stats["items_sharing_codes"],
                        "relative_error": stats["levels"][-1]["relative_error"],
                        "fit_seconds": round(time.perf_counter() - started, 1), "epochs": model.fit_log_["epochs"]}
+        if default_per_case is None:  # the first variant is the default: the others are paired with it
+            default_per_case = evaluation.per_case["NDCG@10"]
+        else:
+            rows[label]["NDCG@10_vs_default"] = paired_difference_ci(evaluation.per_case["NDCG@10"],
+                                                                     default_per_case)
         print(f"{dataset} ablation {label}: {rows[label]}", flush=True)
         save(rows)  # after each variant: a long run keeps what it measured
     return rows
@@ -195,10 +200,12 @@ def markdown(part: str, report: dict) -> str:
                              f"{r['cold items']['HR@10']:.4f} | {r['cold items']['NDCG@10']:.4f} |")
             lines.append("")
         else:
-            lines += ["| variant | valid NDCG@10 | valid HR@10 | items sharing k-means codes | unexplained energy "
-                      "| fit s |", "|---|---|---|---|---|---|"]
+            lines += ["| variant | valid NDCG@10 | vs default (paired, 95 % CI) | valid HR@10 "
+                      "| items sharing k-means codes | unexplained energy | fit s |", "|---|---|---|---|---|---|---|"]
             for label, r in body.items():
-                lines.append(f"| {label} | {r['valid']['NDCG@10']:.4f} | {r['valid']['HR@10']:.4f} | "
+                d = r.get("NDCG@10_vs_default")
+                paired = "–" if d is None else f"{d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+                lines.append(f"| {label} | {r['valid']['NDCG@10']:.4f} | {paired} | {r['valid']['HR@10']:.4f} | "
                              f"{r['items_sharing_codes']} | {r['relative_error']:.1%} | {r['fit_seconds']} |")
             lines.append("")
     return "\n".join(lines) + "\n"
