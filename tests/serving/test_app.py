@@ -209,10 +209,11 @@ class EchoingModel:
 
 
 def test_a_written_profile_needs_the_services_model_and_says_who_wrote_it(client, settings, monkeypatch):
-    """Issue 22: GET /users/{id}/profile?written=true, with `serve --llm`; without it a 400 that
-    names the option; a model that fails leaves the template, never a 500."""
-    refused = client.get("/users/1/profile", params={"written": "true"})
-    assert refused.status_code == 400 and "--llm" in refused.json()["detail"]
+    """Issue 22: GET /users/{id}/profile?written=true, with `serve --llm`; without it the template
+    with a note naming the option; a model that fails leaves the template, never a 500."""
+    unwritten = client.get("/users/1/profile", params={"written": "true"}).json()
+    assert unwritten["written_by"] == "template" and "--llm" in unwritten["note"]
+    assert client.get("/users/1/profile").json()["note"] is None
     monkeypatch.setattr("llm4rec.explain.wording.language_model", lambda spec: EchoingModel())
     settings.llm = "default"
     read = {"X-API-Key": client.headers["X-API-Key"]}  # the read-only key
@@ -222,11 +223,13 @@ def test_a_written_profile_needs_the_services_model_and_says_who_wrote_it(client
         assert writing.get("/users/1/profile").json()["written_by"] == "template"
         chinese = writing.get("/users/1/profile", params={"written": "true", "lang": "zh"}).json()
         assert chinese["written_by"] == "template" and chinese["summary"].startswith("主要喜欢")
+        assert "English only" in chinese["note"]
     monkeypatch.undo()
     settings.llm = "http://127.0.0.1:9/v1"  # nothing listens there
     with TestClient(create_app(settings), headers=read) as unreachable:
         answer = unreachable.get("/users/1/profile", params={"written": "true"})
         assert answer.status_code == 200 and answer.json()["written_by"] == "template"
+        assert "claim check, or the model failed" in answer.json()["note"]
 
 
 def test_event_types_the_weights_do_not_know_are_counted_and_named(client, auth):

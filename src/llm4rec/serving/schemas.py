@@ -171,4 +171,6 @@ class UserProfile(BaseModel):
     user_id: str
     summary: str = Field(description="The profile in plain language")
     written_by: str = Field(description="'template', or 'language model' when a checked model wrote the summary")
+    note: str | None = Field(None, description="Why the summary is the template although ?written=true asked "
+                                               "for a written one")
     profile: dict[str, Any] = Field(description="Top categories with weights, recent shift, era, keywords")
