@@ -23,7 +23,7 @@ class ProfileWriter:
 
         self.model = language_model(None if spec == "default" else spec)
         self.lock = Lock()
-        self.checks: dict[str, Any] = {}  # the claim check of each bundle version served so far
+        self.checks: dict[str, Any] = {}  # the claim check of the bundle version served last, by version
 
     def for_bundle(self, served: ServedModel) -> Callable[[dict[str, Any], str], tuple[str, bool]]:
         """The `wording` callable of `ServedModel.profile` for this bundle version."""
