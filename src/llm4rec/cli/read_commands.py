@@ -234,7 +234,7 @@ def profile(
 
         bundle = served.bundle
         wording = CheckedProfile(writer, TitleCheck.for_catalog(bundle.catalog, bundle.interactions.items))
-    summary = served.profile(user, language, wording)
+    summary = served.profile(user, language, wording, asked_written=llm is not None)
     if wording is not None:
         console.print(wording.summary())
     if as_json:

@@ -355,9 +355,11 @@ class ServedModel:
                                               str(neighbour), bundle.catalog, language)
         return explained | {"recommendations": [entries[i] for i in item_ids]}
 
-    def profile(self, user_id: str, language: str = "en", wording: Callable | None = None) -> dict[str, Any]:
+    def profile(self, user_id: str, language: str = "en", wording: Callable | None = None,
+                asked_written: bool = False) -> dict[str, Any]:
         """The readable profile of a user's current history, with its plain-language summary
-        (`wording`, a profiles.wording.CheckedProfile, may rewrite it; "written_by" says who did)."""
+        (`wording`, a profiles.wording.CheckedProfile, may rewrite it; "written_by" says who did,
+        and "note" why not when a written one was asked for)."""
         from llm4rec.profiles.ratings import history_ratings, liked_mask, rating_scale_top
         from llm4rec.profiles.summary import describe, readable_profile
 
@@ -367,8 +369,9 @@ class ServedModel:
         summary, written = describe(profile, language), False
         if wording is not None:
             summary, written = wording(profile, summary)
+        note = why_not_written(wording is not None, language) if asked_written and not written else None
         return {"user_id": user_id, "summary": summary, "written_by": "language model" if written else "template",
-                "profile": profile}
+                "note": note, "profile": profile}
 
     def unknown_event_types(self, events: list[Event]) -> list[str]:
         """Event types the bundle's feedback weights do not list (the defaults when it was not mined)."""
@@ -425,3 +428,16 @@ class ServedModel:
                     self.reranker.record_click(users.index(event.user_id), item)
                 applied += 1
         return applied
+
+
+NO_WRITER = ("no language model writes profiles here: start the service with `llm4rec serve --llm default` (or a "
+             "model folder, a .gguf file or an endpoint URL); this is the template")
+
+
+def why_not_written(had_writer: bool, language: str) -> str:
+    """Why a profile asked to be written keeps the template."""
+    if language != "en":
+        return "written profiles are English only; this is the template"
+    if not had_writer:
+        return NO_WRITER
+    return "the written summary did not pass the claim check, or the model failed; this is the template"
