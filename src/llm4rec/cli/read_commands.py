@@ -122,7 +122,7 @@ def wording_model(llm: str | None, language: str, writes_chinese: bool = False):
         return None
     from llm4rec.explain.wording import language_model
 
-    return language_model(None if llm == "default" else llm)
+    return language_model(llm)
 
 
 def check_language(language: str) -> str:
@@ -229,11 +229,9 @@ def profile(
     writer = wording_model(llm, language)
     wording = None
     if writer is not None:
-        from llm4rec.explain.wording import TitleCheck
         from llm4rec.profiles.wording import CheckedProfile
 
-        bundle = served.bundle
-        wording = CheckedProfile(writer, TitleCheck.for_catalog(bundle.catalog, bundle.interactions.items))
+        wording = CheckedProfile(writer, served.title_check)
     summary = served.profile(user, language, wording, asked_written=llm is not None)
     if wording is not None:
         console.print(wording.summary())

@@ -201,11 +201,12 @@ class OpenAICompatible:
 
 
 def language_model(spec: str | None) -> LanguageModel:
-    """An http(s) URL -> OpenAICompatible; a path -> LocalLanguageModel; None -> the default."""
+    """An http(s) URL -> OpenAICompatible; a path -> LocalLanguageModel; None or "default" (what
+    `--llm default` says) -> the default local model."""
     if spec is not None and spec.startswith(("http://", "https://")):
         key = settings().llm_api_key
         return OpenAICompatible(spec, api_key=key.get_secret_value() if key is not None else None)
-    return LocalLanguageModel(spec)
+    return LocalLanguageModel(None if spec == "default" else spec)
 
 
 def _normal(text: str) -> str:

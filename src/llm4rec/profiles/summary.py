@@ -26,6 +26,7 @@ YEAR_IN_TITLE = re.compile(r"\((\d{4})\)")
 RECENT_ITEMS = 10  # the window compared with the whole history for a shift of taste
 SHIFT_MIN = 0.1  # share gained in that window to count as a shift
 SUMMARY_TOP = 3  # the themes a summary says the user mostly chooses
+SUMMARY_OTHERS = 2  # the themes it names as rising lately, and as less liked
 
 
 CHINESE_STOPWORDS = {"的", "了", "和", "是", "在", "与", "及", "等", "将", "对", "为", "中", "也", "被", "把", "或"}
@@ -95,10 +96,10 @@ def describe(profile: dict[str, Any], language: str = "en") -> str:
             tops = [f"{translate(e['value'], language)} ({round(100 * e['weight'])} %)" for e in entries[:SUMMARY_TOP]]
             parts.append(("主要喜欢 " if language == "zh" else "Mostly ") + ", ".join(tops))
         if key.startswith("recent_shift_") and entries:
-            rising = ", ".join(translate(e["value"], language) for e in entries[:2])
+            rising = ", ".join(translate(e["value"], language) for e in entries[:SUMMARY_OTHERS])
             parts.append(f"最近更多 {rising}" if language == "zh" else f"lately more {rising}")
         if key.startswith("disliked_") and entries:
-            avoided = ", ".join(translate(e["value"], language) for e in entries[:2])
+            avoided = ", ".join(translate(e["value"], language) for e in entries[:SUMMARY_OTHERS])
             parts.append(f"不太喜欢 {avoided}" if language == "zh" else f"less keen on {avoided}")
     era = profile.get("typical_era")
     if era:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llm4rec.explain.wording import FRAME_WORDS, LanguageModel, TitleCheck, words
-from llm4rec.profiles.summary import SUMMARY_TOP
+from llm4rec.profiles.summary import SUMMARY_OTHERS, SUMMARY_TOP
 
 PROFILE_SYSTEM = "You write one short sentence about a person's taste, stating the fact given and adding nothing."
 JOINING = frozenset(["and", "also", "then", "as", "well", "too", "especially", "or"])
@@ -63,8 +63,8 @@ class Fact:
 
 def fact_sentences(profile: dict[str, Any]) -> list[Fact]:
     """The facts of `profile` a written description states, in the template's order: the liked
-    themes (as many as the template names), a recent shift and the disliked themes (up to two) of
-    each column, then the era."""
+    themes (as many as the template names), a recent shift and the disliked themes (as many as it
+    names) of each column, then the era."""
     found = []
     for key, entries in profile.items():
         names = [e["value"] for e in entries] if key.startswith(("top_", "recent_shift_", "disliked_")) else []
@@ -72,11 +72,11 @@ def fact_sentences(profile: dict[str, Any]) -> list[Fact]:
             found.append(Fact(f"The user mostly chooses {', then '.join(names[:SUMMARY_TOP])}.", "This user",
                               " ".join(names[:SUMMARY_TOP]), LIKED_FRAME))
         elif key.startswith("recent_shift_") and names:
-            found.append(Fact(f"Lately the user chooses more {' and '.join(names[:2])}.",
-                              "Lately they have chosen more", " ".join(names[:2]), SHIFT_FRAME))
+            found.append(Fact(f"Lately the user chooses more {' and '.join(names[:SUMMARY_OTHERS])}.",
+                              "Lately they have chosen more", " ".join(names[:SUMMARY_OTHERS]), SHIFT_FRAME))
         elif key.startswith("disliked_") and names:
-            found.append(Fact(f"The user is less keen on {' and '.join(names[:2])}.", "They",
-                              " ".join(names[:2]), DISLIKED_FRAME))
+            found.append(Fact(f"The user is less keen on {' and '.join(names[:SUMMARY_OTHERS])}.", "They",
+                              " ".join(names[:SUMMARY_OTHERS]), DISLIKED_FRAME))
     if era := profile.get("typical_era"):
         low, high = era["range_10_90"]
         years = f"{low} to {high}" if low != high else str(low)

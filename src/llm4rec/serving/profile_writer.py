@@ -1,5 +1,6 @@
 """The service's language model for written profiles (`serve --llm`, `?written=true`): loaded
-once at start-up, one generation at a time, checked like the CLI's (`profiles.wording`)."""
+once at start-up, one generation at a time, checked like the CLI's (`profiles.wording`, against
+the served version's `ServedModel.title_check`)."""
 
 from __future__ import annotations
 
@@ -21,19 +22,14 @@ class ProfileWriter:
     def __init__(self, spec: str) -> None:
         from llm4rec.explain.wording import language_model
 
-        self.model = language_model(None if spec == "default" else spec)
+        self.model = language_model(spec)
         self.lock = Lock()
-        self.checks: dict[str, Any] = {}  # the claim check of the bundle version served last, by version
 
     def for_bundle(self, served: ServedModel) -> Callable[[dict[str, Any], str], tuple[str, bool]]:
         """The `wording` callable of `ServedModel.profile` for this bundle version."""
-        from llm4rec.explain.wording import TitleCheck
         from llm4rec.profiles.wording import CheckedProfile
 
-        if served.version not in self.checks:
-            bundle = served.bundle
-            self.checks = {served.version: TitleCheck.for_catalog(bundle.catalog, bundle.interactions.items)}
-        wording = CheckedProfile(self.model, self.checks[served.version])
+        wording = CheckedProfile(self.model, served.title_check)
 
         def write(profile: dict[str, Any], summary: str) -> tuple[str, bool]:
             try:

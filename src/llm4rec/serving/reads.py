@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from llm4rec.retrieval.two_stage import TWO_STAGE_FROM, TwoStageRetriever, suppo
 from llm4rec.serving.bundle import Bundle
 from llm4rec.serving.feedback_store import Event, NewItem
 from llm4rec.serving.live_items import LiveItems
+
+if TYPE_CHECKING:
+    from llm4rec.explain.wording import TitleCheck
 
 MAX_K = 1000  # the most items one answer lists, on every door
 PREFERENCE_WEIGHT = 1.0  # standard deviations added for having the categories a query asks for
@@ -354,6 +357,14 @@ class ServedModel:
             entries[item_id] = new_item_entry(item_id, live.titles[position], float(scores[position]),
                                               str(neighbour), bundle.catalog, language)
         return explained | {"recommendations": [entries[i] for i in item_ids]}
+
+    @cached_property
+    def title_check(self) -> TitleCheck:
+        """What a written text may name in this version's catalogue (built once: it reads every
+        title and category)."""
+        from llm4rec.explain.wording import TitleCheck
+
+        return TitleCheck.for_catalog(self.bundle.catalog, self.bundle.interactions.items)
 
     def profile(self, user_id: str, language: str = "en", wording: Callable | None = None,
                 asked_written: bool = False) -> dict[str, Any]:
